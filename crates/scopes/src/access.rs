@@ -1,0 +1,296 @@
+//! Access checks on a parsed scope set: does it grant one required scope (JupyterHub's
+//! `has_scope`), and does a held base's filter cover one resource (`check_scope_filter`, used
+//! to filter lists and model fields).
+//!
+//! [`check`] answers with the [`Grant`] that allowed access, so that decisions can say why;
+//! [`has_scope`] is the yes/no form.
+
+use crate::error::CheckError;
+use crate::membership::GroupMembership;
+use crate::parsed::{Filters, ParsedScopes};
+use crate::scope::Scope;
+
+/// How a held scope covers a required one.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum Grant {
+    /// The base is held unfiltered.
+    Unfiltered {
+        /// The held scope.
+        held: Scope,
+    },
+    /// The required scope has no filter, the base is held with some filter, and the caller
+    /// filters the results itself (`post_filter`, list endpoints).
+    PostFilter {
+        /// The base scope.
+        base: String,
+    },
+    /// The same filter is held.
+    Exact {
+        /// The held scope.
+        held: Scope,
+    },
+    /// A server is required and its owner is held (`!user=alice` covers `!server=alice/x`).
+    ServerOwner {
+        /// The held scope.
+        held: Scope,
+    },
+    /// A user (or a server's owner) is a member of a held group.
+    Group {
+        /// The held scope.
+        held: Scope,
+        /// The user whose membership counted.
+        member: String,
+    },
+}
+
+impl Grant {
+    /// The held scope that granted access (for [`Grant::PostFilter`], the base).
+    pub fn held(&self) -> &str {
+        match self {
+            Grant::PostFilter { base } => base,
+            Grant::Unfiltered { held }
+            | Grant::Exact { held }
+            | Grant::ServerOwner { held }
+            | Grant::Group { held, .. } => held.as_str(),
+        }
+    }
+}
+
+/// Whether `have` grants `required` (JupyterHub's `has_scope`).
+///
+/// - the base must be held; held unfiltered, it grants everything;
+/// - an unfiltered requirement against a filtered holding passes only with `post_filter`;
+/// - a filtered requirement passes on the same filter, on a server's owner, or (with
+///   membership information) on a group of the user or of the server's owner. Nothing else
+///   crosses kinds: users do not grant groups, servers do not grant their users.
+///
+/// Fails when the required scope has a bare filter, or when `post_filter` is asked for a
+/// filtered requirement.
+pub fn has_scope(
+    required: &str,
+    have: &ParsedScopes,
+    post_filter: bool,
+    groups: Option<&dyn GroupMembership>,
+) -> Result<bool, CheckError> {
+    check(required, have, post_filter, groups).map(|grant| grant.is_some())
+}
+
+/// [`has_scope`], saying which held scope granted access.
+pub fn check(
+    required: &str,
+    have: &ParsedScopes,
+    post_filter: bool,
+    groups: Option<&dyn GroupMembership>,
+) -> Result<Option<Grant>, CheckError> {
+    let (base, filter) = required.split_once('!').unwrap_or((required, ""));
+    let (kind, value) = filter.split_once('=').unwrap_or((filter, ""));
+    if !kind.is_empty() && value.is_empty() {
+        return Err(CheckError::Unexpanded {
+            scope: required.to_owned(),
+        });
+    }
+    let Some(held) = have.get(base) else {
+        return Ok(None);
+    };
+    let Filters::Some(held_filters) = held else {
+        return Ok(Some(Grant::Unfiltered {
+            held: Scope::lenient(base),
+        }));
+    };
+    if kind.is_empty() {
+        return Ok(post_filter.then(|| Grant::PostFilter {
+            base: base.to_owned(),
+        }));
+    }
+    if post_filter {
+        return Err(CheckError::PostFilterOnFiltered);
+    }
+    let holds = |kind: &str, value: &str| {
+        held_filters
+            .get(kind)
+            .is_some_and(|values| values.contains(value))
+    };
+    if holds(kind, value) {
+        return Ok(Some(Grant::Exact {
+            held: Scope::lenient(required),
+        }));
+    }
+    let user = match kind {
+        "server" => value.split_once('/').map_or(value, |(user, _)| user),
+        _ => value,
+    };
+    if kind == "server" && holds("user", user) {
+        return Ok(Some(Grant::ServerOwner {
+            held: Scope::lenient(format!("{base}!user={user}")),
+        }));
+    }
+    if let (Some(groups), "user" | "server", Some(held_groups)) =
+        (groups, kind, held_filters.get("group"))
+    {
+        if let Some(group) = groups.first_common_group(user, &mut held_groups.iter().map(|g| &**g))
+        {
+            return Ok(Some(Grant::Group {
+                held: Scope::lenient(format!("{base}!group={group}")),
+                member: user.to_owned(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// A resource that a filter can name, with the facts the check needs about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// A user and the names of their groups.
+    User {
+        /// The user name.
+        name: &'a str,
+        /// The user's groups.
+        groups: &'a [&'a str],
+    },
+    /// A server, its owner, and the owner's groups.
+    Server {
+        /// The owner's name.
+        user: &'a str,
+        /// The server name (`""` for the default server).
+        name: &'a str,
+        /// The owner's groups.
+        user_groups: &'a [&'a str],
+    },
+    /// A group.
+    Group {
+        /// The group name.
+        name: &'a str,
+    },
+    /// A service.
+    Service {
+        /// The service name.
+        name: &'a str,
+    },
+}
+
+impl Resource<'_> {
+    /// The filter kind that names this resource.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Resource::User { .. } => "user",
+            Resource::Server { .. } => "server",
+            Resource::Group { .. } => "group",
+            Resource::Service { .. } => "service",
+        }
+    }
+}
+
+/// Whether the held filters of one base cover `resource` (JupyterHub's `check_scope_filter`).
+/// A server is covered by its `user/name`, by its owner, or by a group of its owner; a user by
+/// name or by one of their groups; groups and services only by name.
+pub fn check_scope_filter(filters: &Filters, resource: &Resource<'_>) -> bool {
+    let Filters::Some(map) = filters else {
+        return true;
+    };
+    let holds = |kind: &str, value: &str| map.get(kind).is_some_and(|v| v.contains(value));
+    let in_groups = |groups: &[&str]| groups.iter().any(|g| holds("group", g));
+    match *resource {
+        Resource::User { name, groups } => holds("user", name) || in_groups(groups),
+        Resource::Server {
+            user,
+            name,
+            user_groups,
+        } => {
+            // JupyterHub first compares the bare server name with the server filters.
+            holds("server", name)
+                || map
+                    .get("server")
+                    .is_some_and(|servers| servers.iter().any(|s| is_server(s, user, name)))
+                || holds("user", user)
+                || in_groups(user_groups)
+        }
+        Resource::Group { name } => holds("group", name),
+        Resource::Service { name } => holds("service", name),
+    }
+}
+
+/// Whether `value` is `user/name`, without allocating.
+fn is_server(value: &str, user: &str, name: &str) -> bool {
+    value
+        .strip_prefix(user)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|rest| rest == name)
+}
+
+#[cfg(test)]
+mod tests {
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+
+    fn parsed(scopes: &[&str]) -> ParsedScopes {
+        let scopes: Vec<Scope> = scopes.iter().map(|s| Scope::lenient(*s)).collect();
+        ParsedScopes::parse(&scopes).unwrap()
+    }
+
+    fn has(required: &str, have: &[&str]) -> bool {
+        has_scope(required, &parsed(have), false, None).unwrap()
+    }
+
+    #[test]
+    fn filters_cross_kinds_only_from_server_to_user() {
+        assert!(has("read:users", &["read:users"]));
+        assert!(has("read:users!user=alice", &["read:users"]));
+        assert!(has("read:users!user=alice", &["read:users!user=alice"]));
+        assert!(!has("read:users", &["read:users!user=alice"]));
+        assert!(has("servers!server=alice/x", &["servers!user=alice"]));
+        assert!(!has("servers!user=alice", &["servers!server=alice/x"]));
+        assert!(!has("read:groups!group=g1", &["read:groups!user=alice"]));
+    }
+
+    #[test]
+    fn groups_grant_their_members_with_membership_information() {
+        let m = BTreeMap::from([("alice".to_owned(), BTreeSet::from(["g1".to_owned()]))]);
+        let have = parsed(&["servers!group=g1"]);
+        let grant = check("servers!server=alice/x", &have, false, Some(&m)).unwrap();
+        assert_eq!(grant.unwrap().held(), "servers!group=g1");
+        assert!(!has_scope("servers!server=alice/x", &have, false, None).unwrap());
+    }
+
+    #[test]
+    fn malformed_requirements_are_errors() {
+        let have = parsed(&["read:users!user=a"]);
+        assert_eq!(
+            has_scope("read:users!user", &have, false, None)
+                .unwrap_err()
+                .to_string(),
+            "Unexpanded scope filter read:users!user not allowed. Use expanded scopes."
+        );
+        assert!(has_scope("read:users", &have, true, None).unwrap());
+        assert!(has_scope("read:users!user=a", &have, true, None).is_err());
+    }
+
+    #[test]
+    fn resources_are_covered_as_in_jupyterhub() {
+        let filters = |s: &[&str]| parsed(s).get("x").cloned().unwrap();
+        let alice_x = Resource::Server {
+            user: "alice",
+            name: "x",
+            user_groups: &["g1"],
+        };
+        assert!(check_scope_filter(
+            &filters(&["x!server=alice/x"]),
+            &alice_x
+        ));
+        assert!(check_scope_filter(&filters(&["x!user=alice"]), &alice_x));
+        assert!(check_scope_filter(&filters(&["x!group=g1"]), &alice_x));
+        assert!(!check_scope_filter(
+            &filters(&["x!server=alice/"]),
+            &alice_x
+        ));
+        let alice = Resource::User {
+            name: "alice",
+            groups: &["g1"],
+        };
+        assert!(check_scope_filter(&filters(&["x!group=g1"]), &alice));
+        assert!(!check_scope_filter(&filters(&["x!service=alice"]), &alice));
+    }
+}

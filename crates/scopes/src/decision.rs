@@ -1,0 +1,351 @@
+//! The access decision of one request (JupyterHub's `needs_scope`), and the explanation that
+//! JupyterHub does not give: which held scope allowed it, or what was required, what the
+//! caller holds of it that did not match, and what would fix it.
+
+use std::borrow::Cow;
+
+use crate::access::{Grant, check};
+use crate::error::DecisionError;
+use crate::membership::GroupMembership;
+use crate::parsed::{ParsedScopes, ScopeSet};
+use crate::table::ScopeTable;
+
+/// JupyterHub's message for a request without valid credentials.
+pub const MISSING_CREDENTIALS: &str = "Missing or invalid credentials.";
+
+/// JupyterHub's message when the caller holds a required scope for other resources only:
+/// the same answer as for a resource that does not exist, so that nothing leaks.
+pub const NOT_FOUND: &str = "No access to resources or resources not found";
+
+/// The resource a request is about, named the way a filter names it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Target<'a> {
+    /// `user`, `server`, `group` or `service`.
+    pub kind: &'a str,
+    /// The resource name; for a server, `user/server`.
+    pub value: Cow<'a, str>,
+}
+
+impl<'a> Target<'a> {
+    /// A user.
+    pub fn user(name: &'a str) -> Target<'a> {
+        Target {
+            kind: "user",
+            value: Cow::Borrowed(name),
+        }
+    }
+
+    /// A user's server (`""` is the default server).
+    pub fn server(user: &str, server: &str) -> Target<'a> {
+        Target {
+            kind: "server",
+            value: Cow::Owned(format!("{user}/{server}")),
+        }
+    }
+
+    /// A group.
+    pub fn group(name: &'a str) -> Target<'a> {
+        Target {
+            kind: "group",
+            value: Cow::Borrowed(name),
+        }
+    }
+
+    /// A service.
+    pub fn service(name: &'a str) -> Target<'a> {
+        Target {
+            kind: "service",
+            value: Cow::Borrowed(name),
+        }
+    }
+
+    /// `required!kind=value`.
+    fn filtered(&self, required: &str) -> String {
+        format!("{required}!{}={}", self.kind, self.value)
+    }
+}
+
+/// What an endpoint requires: any one of `scopes`, on `target` if there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement<'a> {
+    /// The scopes that each allow the request, in the order JupyterHub lists them.
+    pub scopes: &'a [&'a str],
+    /// The resource named in the request path, if any.
+    pub target: Option<Target<'a>>,
+    /// Whether the handler filters its results itself (list endpoints): then holding a
+    /// required scope with any filter passes.
+    pub post_filter: bool,
+}
+
+/// The outcome of a request's access check.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Decision {
+    /// 200 when allowed, 403 or 404 when not, as JupyterHub answers.
+    pub status: u16,
+    /// JupyterHub's exact message on denial.
+    pub message: Option<String>,
+    /// Why.
+    pub explanation: Explanation,
+}
+
+impl Decision {
+    /// Whether the request is allowed.
+    pub fn is_allowed(&self) -> bool {
+        self.status == 200
+    }
+}
+
+/// Why a request is allowed or denied.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Explanation {
+    /// Allowed.
+    Allowed {
+        /// The required scope that was satisfied, with the request's filter.
+        required: String,
+        /// How the caller's scopes satisfied it.
+        grant: Grant,
+    },
+    /// No authenticated caller.
+    Unauthenticated {
+        /// What to do.
+        fix: String,
+    },
+    /// Denied.
+    Denied {
+        /// Each scope that would have allowed the request, with the request's filter.
+        required: Vec<String>,
+        /// What the caller holds of those base scopes, for other resources.
+        held_for_other_resources: Vec<String>,
+        /// The smallest change that would allow the request.
+        fix: Fix,
+    },
+}
+
+/// The smallest change that would allow a denied request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Fix {
+    /// The narrowest scope to add: the first required scope, limited to the target.
+    pub add: String,
+    /// Broader scopes that would also do (they include the required one), first the other
+    /// required alternatives, then the required scope's ancestors in the table.
+    pub or_any_of: Vec<String>,
+    /// The same in one sentence.
+    pub text: String,
+}
+
+/// Decides a request the way JupyterHub's `needs_scope` does.
+///
+/// `caller` is `None` when the request carries no valid credentials (403, "Missing or
+/// invalid credentials."). Otherwise the required scopes are tried in order, each with the
+/// target's filter; the first one held allows the request. When none is held, the answer is
+/// 404 if the caller holds one of the required bases for some other resource (so that a
+/// denial does not reveal whether the resource exists), else 403 listing the alternatives.
+pub fn decide(
+    table: &ScopeTable,
+    caller: Option<&ParsedScopes>,
+    requirement: &Requirement<'_>,
+    groups: Option<&dyn GroupMembership>,
+) -> Result<Decision, DecisionError> {
+    if let Some(invalid) = requirement.scopes.iter().find(|s| !table.contains(s)) {
+        return Err(DecisionError::InvalidRequiredScope {
+            scope: (*invalid).to_owned(),
+        });
+    }
+    let Some(have) = caller else {
+        return Ok(Decision {
+            status: 403,
+            message: Some(MISSING_CREDENTIALS.to_owned()),
+            explanation: Explanation::Unauthenticated {
+                fix: "send a valid token (`Authorization: token TOKEN`) or log in".to_owned(),
+            },
+        });
+    };
+    let required: Vec<String> = requirement
+        .scopes
+        .iter()
+        .map(|scope| match &requirement.target {
+            Some(target) => target.filtered(scope),
+            None => (*scope).to_owned(),
+        })
+        .collect();
+    for scope in &required {
+        if let Some(grant) = check(scope, have, requirement.post_filter, groups)? {
+            return Ok(Decision {
+                status: 200,
+                message: None,
+                explanation: Explanation::Allowed {
+                    required: scope.clone(),
+                    grant,
+                },
+            });
+        }
+    }
+
+    let held_bases: Vec<&str> = requirement
+        .scopes
+        .iter()
+        .copied()
+        .filter(|base| have.contains_base(base))
+        .collect();
+    let (status, message) = if requirement.target.is_some() && !held_bases.is_empty() {
+        (404, NOT_FOUND.to_owned())
+    } else {
+        (
+            403,
+            format!(
+                "Action is not authorized with current scopes; requires any of [{}]",
+                requirement.scopes.join(", ")
+            ),
+        )
+    };
+    let mut held_for_other_resources = ScopeSet::new();
+    for base in &held_bases {
+        if let Some(filters) = have.get(base) {
+            crate::parsed::unparse_base(base, filters, &mut held_for_other_resources);
+        }
+    }
+    let fix = fix_for(table, requirement, &required);
+    Ok(Decision {
+        status,
+        message: Some(message),
+        explanation: Explanation::Denied {
+            required,
+            held_for_other_resources: held_for_other_resources
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            fix,
+        },
+    })
+}
+
+fn fix_for(table: &ScopeTable, requirement: &Requirement<'_>, required: &[String]) -> Fix {
+    let add = required.first().cloned().unwrap_or_default();
+    let first_base = requirement.scopes.first().copied().unwrap_or_default();
+    let mut or_any_of: Vec<String> = required.iter().skip(1).cloned().collect();
+    for ancestor in table.ancestors(first_base) {
+        let scope = match &requirement.target {
+            Some(target) => target.filtered(ancestor),
+            None => ancestor.to_owned(),
+        };
+        if !or_any_of.contains(&scope) {
+            or_any_of.push(scope);
+        }
+    }
+    let mut text = format!("add `{add}` to a role of the caller (or to the token's scopes)");
+    if !or_any_of.is_empty() {
+        let others: Vec<String> = or_any_of.iter().map(|s| format!("`{s}`")).collect();
+        text.push_str(&format!("; any of {} would also do", others.join(", ")));
+    }
+    if requirement.post_filter {
+        text.push_str("; with a filter, the list shows only the resources it names");
+    }
+    Fix {
+        add,
+        or_any_of,
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+    use crate::scope::Scope;
+
+    fn have(scopes: &[&str]) -> ParsedScopes {
+        let scopes: Vec<Scope> = scopes.iter().map(|s| Scope::lenient(*s)).collect();
+        ParsedScopes::parse(&scopes).unwrap()
+    }
+
+    fn decide_on(have_scopes: &[&str], required: &[&str], target: Option<Target<'_>>) -> Decision {
+        let table = ScopeTable::jupyterhub();
+        let requirement = Requirement {
+            scopes: required,
+            target,
+            post_filter: false,
+        };
+        decide(&table, Some(&have(have_scopes)), &requirement, None).unwrap()
+    }
+
+    #[test]
+    fn allowed_names_the_granting_scope() {
+        let d = decide_on(
+            &["servers!user=alice"],
+            &["delete:servers", "servers"],
+            Some(Target::server("alice", "")),
+        );
+        assert!(d.is_allowed());
+        let Explanation::Allowed { required, grant } = d.explanation else {
+            unreachable!()
+        };
+        assert_eq!(required, "servers!server=alice/");
+        assert_eq!(grant.held(), "servers!user=alice");
+    }
+
+    #[test]
+    fn held_for_others_is_a_404() {
+        let d = decide_on(
+            &["delete:servers!user=bob"],
+            &["delete:servers"],
+            Some(Target::server("alice", "")),
+        );
+        assert_eq!((d.status, d.message.as_deref()), (404, Some(NOT_FOUND)));
+        let Explanation::Denied {
+            held_for_other_resources,
+            fix,
+            ..
+        } = d.explanation
+        else {
+            unreachable!()
+        };
+        assert_eq!(held_for_other_resources, ["delete:servers!user=bob"]);
+        assert_eq!(fix.add, "delete:servers!server=alice/");
+        assert_eq!(
+            fix.or_any_of,
+            ["admin:servers!server=alice/", "servers!server=alice/"]
+        );
+    }
+
+    #[test]
+    fn not_held_at_all_is_a_403_listing_alternatives() {
+        let d = decide_on(
+            &["read:users"],
+            &["delete:servers"],
+            Some(Target::server("alice", "")),
+        );
+        assert_eq!(d.status, 403);
+        assert_eq!(
+            d.message.as_deref(),
+            Some("Action is not authorized with current scopes; requires any of [delete:servers]")
+        );
+    }
+
+    #[test]
+    fn no_caller_is_missing_credentials() {
+        let table = ScopeTable::jupyterhub();
+        let requirement = Requirement {
+            scopes: &["users"],
+            target: None,
+            post_filter: false,
+        };
+        let d = decide(&table, None, &requirement, None).unwrap();
+        assert_eq!(
+            (d.status, d.message.as_deref()),
+            (403, Some(MISSING_CREDENTIALS))
+        );
+    }
+
+    #[test]
+    fn unknown_required_scope_is_an_error() {
+        let table = ScopeTable::jupyterhub();
+        let requirement = Requirement {
+            scopes: &["nope"],
+            target: None,
+            post_filter: false,
+        };
+        let err = decide(&table, Some(&have(&[])), &requirement, None).unwrap_err();
+        assert_eq!(err.to_string(), "Scope nope is not a valid scope");
+    }
+}

@@ -1,0 +1,334 @@
+//! Expansion: from raw scopes (a role's or a token's) to the expanded set that access checks
+//! use. Subscopes, the `self` metascope, and bare `!user` / `!server` / `!service` filters
+//! resolved against the owner and the issuing OAuth client, as JupyterHub's `_expand_scope`,
+//! `_expand_self_scope` and `expand_scopes` do.
+
+use thiserror::Error;
+
+use crate::error::{ErrorClass, ParseError, UnknownScope};
+use crate::parsed::{ScopeSet, reduce_scopes};
+use crate::scope::Scope;
+use crate::table::ScopeTable;
+use crate::warning::Warning;
+
+/// Who holds a set of scopes: a user or a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "lowercase")]
+pub enum Owner<'a> {
+    /// A user, by name.
+    User(&'a str),
+    /// A service, by name.
+    Service(&'a str),
+}
+
+impl<'a> Owner<'a> {
+    /// The owner's name.
+    pub fn name(&self) -> &'a str {
+        match self {
+            Owner::User(name) | Owner::Service(name) => name,
+        }
+    }
+}
+
+/// What an OAuth client belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientTarget<'a> {
+    /// Neither a server nor a service: the hub's own client, `jupyterhub`.
+    Hub,
+    /// The client of a user's server.
+    Server {
+        /// The server's owner.
+        user: &'a str,
+        /// The server name (`""` for the default server).
+        server: &'a str,
+    },
+    /// The client of a service.
+    Service(&'a str),
+}
+
+/// The OAuth client that issued a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OAuthClient<'a> {
+    /// The client id, e.g. `jupyterhub-user-alice-x` or `service-svc`.
+    pub identifier: &'a str,
+    /// What the client belongs to.
+    pub target: ClientTarget<'a>,
+}
+
+impl<'a> OAuthClient<'a> {
+    /// The hub's own client, which issues every API token made without a client.
+    pub const HUB: OAuthClient<'static> = OAuthClient {
+        identifier: "jupyterhub",
+        target: ClientTarget::Hub,
+    };
+}
+
+/// Why an expansion failed.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ExpandError {
+    /// A scope name is not in the table.
+    #[error(transparent)]
+    UnknownScope(#[from] UnknownScope),
+    /// A filter left in the expanded set has no value (`!user=`, or a bare filter of a kind
+    /// that expansion does not resolve).
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+impl ExpandError {
+    /// The Python exception class JupyterHub raises for this error.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ExpandError::UnknownScope(e) => e.class(),
+            ExpandError::Parse(e) => e.class(),
+        }
+    }
+}
+
+/// The result of [`ScopeTable::expand`]: the expanded scopes, and what JupyterHub would have
+/// warned about on the way (scopes dropped because they had no target).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expansion {
+    /// The expanded, reduced scopes.
+    pub scopes: ScopeSet,
+    /// Scopes that were dropped, and why.
+    pub warnings: Vec<Warning>,
+}
+
+impl ScopeTable {
+    /// JupyterHub's `_expand_scope`: the scope and its transitive subscopes, each with the
+    /// scope's filter text re-attached, except that a filter starting with `server` is not
+    /// given to the `read:user*` subscopes (a server filter makes no sense on user data).
+    pub fn expand_scope(&self, scope: &Scope) -> Result<ScopeSet, UnknownScope> {
+        let mut out = ScopeSet::new();
+        self.expand_scope_into(scope, &mut out)?;
+        Ok(out)
+    }
+
+    fn expand_scope_into(&self, scope: &Scope, out: &mut ScopeSet) -> Result<(), UnknownScope> {
+        let base = scope.base();
+        let names = self.closure_names(base).ok_or_else(|| UnknownScope {
+            name: base.to_owned(),
+        })?;
+        let filter = scope.filter_text();
+        if filter.is_empty() {
+            out.extend(names.map(Scope::lenient));
+        } else {
+            let server_filter = filter.starts_with("server");
+            for name in names {
+                if server_filter && name.starts_with("read:user") {
+                    continue;
+                }
+                out.insert(Scope::lenient(format!("{name}!{filter}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// JupyterHub's `_expand_self_scope`: what `self` stands for, for user `username`.
+    pub fn expand_self(&self, username: &str) -> ScopeSet {
+        self.self_closure()
+            .iter()
+            .map(|name| Scope::lenient(format!("{name}!user={username}")))
+            .collect()
+    }
+
+    /// JupyterHub's `expand_scopes`: expands each raw scope, resolves bare filters (`!user`
+    /// to the owner if it is a user; `!service` to the client's service, else the owner if it
+    /// is a service; `!server` only to the client's server), replaces `self` for a user owner,
+    /// and reduces. Scopes whose bare filter has no target, and `self` for a non-user, are
+    /// dropped with a [`Warning`]. `inherit` and `(no_scope)` survive as literal scopes.
+    pub fn expand<'s>(
+        &self,
+        scopes: impl IntoIterator<Item = &'s Scope>,
+        owner: Option<Owner<'_>>,
+        client: Option<OAuthClient<'_>>,
+    ) -> Result<Expansion, ExpandError> {
+        let mut expanded = ScopeSet::new();
+        for scope in scopes {
+            self.expand_scope_into(scope, &mut expanded)?;
+        }
+
+        let user = match owner {
+            Some(Owner::User(name)) => Some(name),
+            _ => None,
+        };
+        let mut service = match owner {
+            Some(Owner::Service(name)) => Some(name),
+            _ => None,
+        };
+        let mut server = None;
+        match client.map(|c| c.target) {
+            Some(ClientTarget::Service(name)) => service = Some(name),
+            Some(ClientTarget::Server { user, server: name }) => server = Some((user, name)),
+            _ => {}
+        }
+
+        let mut warnings = Vec::new();
+        let bare: Vec<Scope> = expanded
+            .iter()
+            .filter(|s| matches!(s.filter_text(), "user" | "service" | "server"))
+            .cloned()
+            .collect();
+        for scope in bare {
+            expanded.remove(&scope);
+            let base = scope.base();
+            let resolved = match scope.filter_text() {
+                "user" => user.map(|name| format!("{base}!user={name}")),
+                "service" => service.map(|name| format!("{base}!service={name}")),
+                _ => server.map(|(user, name)| format!("{base}!server={user}/{name}")),
+            };
+            match resolved {
+                Some(text) => {
+                    expanded.insert(Scope::lenient(text));
+                }
+                None => warnings.push(Warning::NoFilterTarget {
+                    kind: scope.filter_text().to_owned(),
+                    scope,
+                }),
+            }
+        }
+
+        if expanded.remove("self") {
+            // JupyterHub tests the name's truthiness: a user named "" gets nothing either.
+            match user.filter(|name| !name.is_empty()) {
+                Some(name) => expanded.extend(self.expand_self(name)),
+                None => warnings.push(Warning::SelfWithoutUser {
+                    owner: owner.map(|o| o.to_owned_owner()),
+                }),
+            }
+        }
+
+        Ok(Expansion {
+            scopes: reduce_scopes(&expanded)?,
+            warnings,
+        })
+    }
+}
+
+/// An owned copy of an [`Owner`], for values that outlive the call (warnings, explanations).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "lowercase")]
+pub enum OwnedOwner {
+    /// A user, by name.
+    User(String),
+    /// A service, by name.
+    Service(String),
+}
+
+impl Owner<'_> {
+    /// An owned copy.
+    pub fn to_owned_owner(&self) -> OwnedOwner {
+        match self {
+            Owner::User(name) => OwnedOwner::User((*name).to_owned()),
+            Owner::Service(name) => OwnedOwner::Service((*name).to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+
+    fn check(
+        raw: &[&str],
+        owner: Option<Owner<'_>>,
+        client: Option<OAuthClient<'_>>,
+        want: &[&str],
+    ) {
+        let table = ScopeTable::jupyterhub();
+        let raw: Vec<Scope> = raw.iter().map(|s| Scope::lenient(*s)).collect();
+        let got = table.expand(&raw, owner, client).unwrap();
+        let got: Vec<&str> = got.scopes.iter().map(Scope::as_str).collect();
+        assert_eq!(got, want);
+    }
+
+    fn expand_scope(text: &str) -> Vec<String> {
+        let table = ScopeTable::jupyterhub();
+        let set = table.expand_scope(&Scope::lenient(text)).unwrap();
+        set.iter().map(|s| s.as_str().to_owned()).collect()
+    }
+
+    #[test]
+    fn server_filters_drop_user_subscopes() {
+        assert_eq!(
+            expand_scope("read:servers!server=alice/x"),
+            ["read:servers!server=alice/x"]
+        );
+        assert_eq!(
+            expand_scope("read:servers!serverfoo=1"),
+            ["read:servers!serverfoo=1"]
+        );
+        assert_eq!(
+            expand_scope("read:servers!user=alice"),
+            ["read:servers!user=alice", "read:users:name!user=alice"]
+        );
+    }
+
+    #[test]
+    fn unknown_base_is_a_key_error_naming_it() {
+        let table = ScopeTable::jupyterhub();
+        let err = table
+            .expand_scope(&Scope::lenient("all!user=x"))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "all");
+    }
+
+    #[test]
+    fn bare_filters_resolve_against_owner_and_client() {
+        let alice_x = OAuthClient {
+            identifier: "jupyterhub-user-alice-x",
+            target: ClientTarget::Server {
+                user: "alice",
+                server: "x",
+            },
+        };
+        check(
+            &["users:activity!user", "access:servers!server"],
+            Some(Owner::User("alice")),
+            Some(alice_x),
+            &[
+                "access:servers!server=alice/x",
+                "read:users:activity!user=alice",
+                "users:activity!user=alice",
+            ],
+        );
+        // !server only ever comes from a client: dropped without one
+        check(
+            &["access:servers!server"],
+            Some(Owner::User("alice")),
+            None,
+            &[],
+        );
+        // the client's service wins over the owner service
+        let svc = OAuthClient {
+            identifier: "service-svc",
+            target: ClientTarget::Service("svc"),
+        };
+        check(
+            &["access:services!service"],
+            Some(Owner::Service("svc2")),
+            Some(svc),
+            &["access:services!service=svc"],
+        );
+    }
+
+    #[test]
+    fn self_for_a_service_is_dropped_with_a_warning() {
+        let table = ScopeTable::jupyterhub();
+        let out = table
+            .expand(
+                &[Scope::lenient("self"), Scope::lenient("inherit")],
+                Some(Owner::Service("svc")),
+                None,
+            )
+            .unwrap();
+        let got: Vec<&str> = out.scopes.iter().map(Scope::as_str).collect();
+        assert_eq!(got, ["inherit"]);
+        assert_eq!(
+            out.warnings[0].to_string(),
+            "Not expanding 'self' scope for owner <jupyterhub.orm.Service object> which is not a User"
+        );
+    }
+}

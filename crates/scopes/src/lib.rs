@@ -1,0 +1,41 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod access;
+mod builtins;
+mod custom;
+mod decision;
+mod describe;
+mod error;
+mod exists;
+mod expand;
+mod identify;
+mod intersect;
+mod membership;
+mod parsed;
+mod pyrepr;
+mod scope;
+mod suggest;
+mod table;
+mod warning;
+
+pub use access::{Grant, Resource, check, check_scope_filter, has_scope};
+pub use custom::is_custom_scope_name;
+pub use decision::{
+    Decision, Explanation, Fix, MISSING_CREDENTIALS, NOT_FOUND, Requirement, Target, decide,
+};
+pub use describe::Description;
+pub use error::{
+    CheckError, CustomScopeError, DecisionError, ErrorClass, ParseError, ScopeNotFound,
+    ScopeSyntaxError, SyntaxProblem, UnknownScope,
+};
+pub use expand::{ClientTarget, ExpandError, Expansion, OAuthClient, OwnedOwner, Owner};
+pub use identify::{AccessTarget, access_scopes, identify_scopes};
+pub use intersect::{Intersection, intersect, intersect_parsed, intersect_strs};
+pub use membership::GroupMembership;
+pub use parsed::{FilterMap, Filters, ParsedScopes, ScopeSet, reduce_scopes};
+pub use pyrepr::{py_str, py_value};
+pub use scope::{Filter, FilterKind, Scope};
+pub use suggest::{did_you_mean, edit_distance};
+pub use table::{ScopeDefinition, ScopeTable};
+pub use warning::Warning;

@@ -1,0 +1,399 @@
+//! One scope string (`base`, `base!kind`, `base!kind=value`) as a typed value.
+//!
+//! A [`Scope`] keeps its text verbatim and knows where its parts are, so printing is free and
+//! always round-trips, ordering is the code-point order of the text (the order in which
+//! JupyterHub's tests and our vectors list scopes), and the parts are borrowed views.
+//!
+//! Two ways in:
+//! - [`Scope::parse`] is the strict grammar (nom) for input that hubcap receives from people:
+//!   config, the CLI, API bodies. It rejects anything JupyterHub would choke on later, with an
+//!   error that says what is wrong and what would be right.
+//! - [`Scope::lenient`] splits the way JupyterHub does (`str.partition` on the first `!`, then
+//!   the first `=`) and never fails. It is for scope strings that already exist somewhere
+//!   (a JupyterHub database, a vector file) and for the JupyterHub-compatible operations, which
+//!   must treat odd strings exactly as JupyterHub does.
+//!
+//! This module knows nothing of the scope table: whether a base exists is
+//! [`crate::ScopeTable::check_exist`]'s business.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::str::FromStr;
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while1};
+use nom::combinator::{all_consuming, opt, rest};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
+
+use crate::error::{ScopeSyntaxError, SyntaxProblem};
+use crate::suggest::did_you_mean;
+
+/// The kind of resource a filter names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FilterKind<'a> {
+    /// `!user`, `!user=NAME`
+    User,
+    /// `!server`, `!server=USER/SERVER`
+    Server,
+    /// `!group=NAME` (a bare `!group` has no meaning)
+    Group,
+    /// `!service`, `!service=NAME`
+    Service,
+    /// Any other text between `!` and `=`. JupyterHub's parser accepts it (and its existence
+    /// check rejects it); it never matches a resource.
+    Other(&'a str),
+}
+
+impl<'a> FilterKind<'a> {
+    /// The four kinds that name resources.
+    pub const KNOWN: [FilterKind<'static>; 4] = [
+        FilterKind::User,
+        FilterKind::Server,
+        FilterKind::Group,
+        FilterKind::Service,
+    ];
+
+    /// Classifies the text between `!` and `=`.
+    pub fn from_text(text: &'a str) -> FilterKind<'a> {
+        match text {
+            "user" => FilterKind::User,
+            "server" => FilterKind::Server,
+            "group" => FilterKind::Group,
+            "service" => FilterKind::Service,
+            other => FilterKind::Other(other),
+        }
+    }
+
+    /// The text of the kind as it appears in a scope.
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            FilterKind::User => "user",
+            FilterKind::Server => "server",
+            FilterKind::Group => "group",
+            FilterKind::Service => "service",
+            FilterKind::Other(text) => text,
+        }
+    }
+}
+
+impl fmt::Display for FilterKind<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The filter part of a scope, after the `!`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Filter<'a> {
+    /// The text after `!` (`user=alice`, `server`, ...), as JupyterHub's `filter_`.
+    pub text: &'a str,
+    /// What the filter is on.
+    pub kind: FilterKind<'a>,
+    /// `None` for a bare filter (`!user`, resolved against an owner or client by expansion);
+    /// `Some(value)` after `=`, possibly empty (`!user=`), which JupyterHub's existence check
+    /// accepts and its parser rejects.
+    pub value: Option<&'a str>,
+}
+
+impl Filter<'_> {
+    /// Whether this filter still needs an owner or client to mean something (`!user`,
+    /// `!server`, `!service`, or anything else without `=`).
+    pub fn is_bare(&self) -> bool {
+        self.value.is_none()
+    }
+}
+
+/// A scope string with its parts located. Equality, order and hash are those of the text.
+#[derive(Clone)]
+pub struct Scope {
+    text: Box<str>,
+    /// Byte offset of the first `!`, if any.
+    bang: Option<usize>,
+    /// Byte offset of the first `=` after the `!`, if any.
+    eq: Option<usize>,
+}
+
+impl Scope {
+    /// Splits `text` exactly as JupyterHub does (`partition("!")`, then `partition("=")`).
+    /// Never fails; a scope with an empty filter (`read:users!`) counts as unfiltered, as in
+    /// JupyterHub, and still prints as written.
+    pub fn lenient(text: impl Into<Box<str>>) -> Scope {
+        let text = text.into();
+        let bang = text.find('!');
+        let eq = bang.and_then(|b| {
+            text.get(b + 1..)
+                .and_then(|after| after.find('=').map(|e| b + 1 + e))
+        });
+        Scope { text, bang, eq }
+    }
+
+    /// Parses a scope with hubcap's strict grammar:
+    ///
+    /// ```text
+    /// scope  := base [ "!" kind [ "=" value ] ]
+    /// base   := [a-z0-9_:*()-]+
+    /// kind   := "user" | "server" | "service"      (bare: resolved against the owner)
+    ///         | ("user" | "server" | "group" | "service") "=" value
+    /// value  := one or more characters (may contain "=", "/" and "!")
+    /// ```
+    ///
+    /// ```
+    /// use scopes::{FilterKind, Scope};
+    /// let scope = Scope::parse("read:users!group=teachers")?;
+    /// assert_eq!(scope.base(), "read:users");
+    /// assert_eq!(scope.filter().map(|f| f.kind), Some(FilterKind::Group));
+    /// assert!(Scope::parse("read:users!goup=x").is_err());
+    /// # Ok::<(), scopes::ScopeSyntaxError>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Scope, ScopeSyntaxError> {
+        let fail = |problem| ScopeSyntaxError {
+            scope: text.to_owned(),
+            problem,
+        };
+        if text.is_empty() {
+            return Err(fail(SyntaxProblem::Empty));
+        }
+        let (_, filter) = match strict_scope(text) {
+            Ok((_, parts)) => parts,
+            Err(_) => return Err(fail(diagnose(text))),
+        };
+        if let Some((kind, value)) = filter {
+            match (kind, value) {
+                ("group", None) => return Err(fail(SyntaxProblem::BareGroup)),
+                (_, Some("")) => {
+                    return Err(fail(SyntaxProblem::EmptyValue {
+                        kind: kind.to_owned(),
+                    }));
+                }
+                _ => {}
+            }
+        }
+        Ok(Scope::lenient(text))
+    }
+
+    /// Builds `base!kind=value`.
+    pub fn filtered(base: &str, kind: FilterKind<'_>, value: &str) -> Scope {
+        Scope::lenient(format!("{base}!{}={value}", kind.as_str()))
+    }
+
+    /// The whole scope text, exactly as given.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The part before the first `!`: the scope name.
+    pub fn base(&self) -> &str {
+        match self.bang {
+            Some(bang) => self.text.get(..bang).unwrap_or_default(),
+            None => &self.text,
+        }
+    }
+
+    /// The text after the first `!` (JupyterHub's `filter_`); `""` when there is none.
+    pub fn filter_text(&self) -> &str {
+        match self.bang {
+            Some(bang) => self.text.get(bang + 1..).unwrap_or_default(),
+            None => "",
+        }
+    }
+
+    /// The filter, or `None` when the scope is unfiltered (including a trailing `!` with
+    /// nothing after it, which JupyterHub treats as unfiltered).
+    pub fn filter(&self) -> Option<Filter<'_>> {
+        let bang = self.bang?;
+        let text = self.text.get(bang + 1..)?;
+        if text.is_empty() {
+            return None;
+        }
+        let (kind, value) = match self.eq {
+            Some(eq) => (self.text.get(bang + 1..eq)?, Some(self.text.get(eq + 1..)?)),
+            None => (text, None),
+        };
+        Some(Filter {
+            text,
+            kind: FilterKind::from_text(kind),
+            value,
+        })
+    }
+
+    /// Whether the scope carries a (non-empty) filter.
+    pub fn is_filtered(&self) -> bool {
+        self.filter().is_some()
+    }
+}
+
+impl PartialEq for Scope {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Scope {}
+
+impl Hash for Scope {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl PartialOrd for Scope {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scope {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl std::borrow::Borrow<str> for Scope {
+    fn borrow(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.text, f)
+    }
+}
+
+impl FromStr for Scope {
+    type Err = ScopeSyntaxError;
+
+    fn from_str(text: &str) -> Result<Scope, ScopeSyntaxError> {
+        Scope::parse(text)
+    }
+}
+
+impl serde::Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+/// Characters a scope name may contain.
+fn is_base_char(c: char) -> bool {
+    matches!(c, 'a'..='z' | '0'..='9' | '_' | ':' | '*' | '(' | ')' | '-')
+}
+
+type ScopeParts<'a> = (&'a str, Option<(&'a str, Option<&'a str>)>);
+
+/// The nom grammar; semantic checks (bare `!group`, empty values) follow in [`Scope::parse`].
+fn strict_scope(input: &str) -> IResult<&str, ScopeParts<'_>> {
+    let kind = alt((tag("user"), tag("server"), tag("group"), tag("service")));
+    let value = preceded(tag("="), rest);
+    let filter = preceded(tag("!"), (kind, opt(value)));
+    all_consuming((take_while1(is_base_char), opt(filter))).parse(input)
+}
+
+/// Explains why the nom grammar rejected `text`.
+fn diagnose(text: &str) -> SyntaxProblem {
+    let (base, filter) = match text.split_once('!') {
+        Some((base, filter)) => (base, Some(filter)),
+        None => (text, None),
+    };
+    if base.is_empty() {
+        return SyntaxProblem::EmptyBase;
+    }
+    if let Some((offset, character)) = base.char_indices().find(|(_, c)| !is_base_char(*c)) {
+        return SyntaxProblem::BadBaseCharacter { character, offset };
+    }
+    let Some(filter) = filter else {
+        return SyntaxProblem::EmptyBase;
+    };
+    let kind = filter.split_once('=').map_or(filter, |(kind, _)| kind);
+    if kind.is_empty() {
+        return SyntaxProblem::EmptyFilter;
+    }
+    let known = FilterKind::KNOWN.map(|k| k.as_str());
+    SyntaxProblem::UnknownFilterKind {
+        kind: kind.to_owned(),
+        suggestion: did_you_mean(kind, known.iter().copied()).map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+
+    fn parts(text: &str) -> (String, Option<(String, Option<String>)>) {
+        let scope = Scope::lenient(text);
+        let filter = scope
+            .filter()
+            .map(|f| (f.kind.as_str().to_owned(), f.value.map(str::to_owned)));
+        (scope.base().to_owned(), filter)
+    }
+
+    #[test]
+    fn lenient_splits_like_partition() {
+        let check = |text: &str, base: &str, filter: Option<(&str, Option<&str>)>| {
+            let expected = (
+                base.to_owned(),
+                filter.map(|(k, v)| (k.to_owned(), v.map(str::to_owned))),
+            );
+            assert_eq!(parts(text), expected, "{text}");
+            assert_eq!(Scope::lenient(text).as_str(), text);
+        };
+        check("read:users", "read:users", None);
+        check("read:users!", "read:users", None);
+        check("read:users!user", "read:users", Some(("user", None)));
+        check("read:users!user=", "read:users", Some(("user", Some(""))));
+        check(
+            "read:users!user=a=b",
+            "read:users",
+            Some(("user", Some("a=b"))),
+        );
+        check("a!user=x!y", "a", Some(("user", Some("x!y"))));
+        check("a!=x", "a", Some(("", Some("x"))));
+        check("", "", None);
+        check("!", "", None);
+        check("é!user=ü", "é", Some(("user", Some("ü"))));
+    }
+
+    #[test]
+    fn strict_accepts_the_grammar() {
+        for text in [
+            "read:users",
+            "(no_scope)",
+            "custom:a*b",
+            "read:users!user",
+            "servers!server",
+            "access:services!service",
+            "read:users!user=alice",
+            "read:users!user=a=b!c",
+            "read:groups!group=g1",
+            "servers!server=alice/",
+        ] {
+            let scope = Scope::parse(text).unwrap();
+            assert_eq!(scope.as_str(), text);
+        }
+    }
+
+    #[test]
+    fn strict_rejects_with_the_reason() {
+        let check = |text: &str, want: &str| {
+            let err = Scope::parse(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+        };
+        check("", "empty");
+        check("!user=x", "no scope name");
+        check("Read:users", "`R`");
+        check("read users", "` `");
+        check("read:users!", "nothing after `!`");
+        check("read:users!goup=x", "did you mean `group`");
+        check("read:users!group", "`!group` needs a group name");
+        check("read:users!user=", "empty user name");
+    }
+}

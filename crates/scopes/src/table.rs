@@ -1,0 +1,281 @@
+//! [`ScopeTable`]: the built-in scopes plus custom ones, with each scope's subscope closure
+//! computed once, when the scope is defined.
+//!
+//! The table is a value, not global state: JupyterHub mutates a module-level dict and clears
+//! caches; hubcap builds a table at start-up (and a test builds as many as it likes).
+
+use rustc_hash::FxHashMap;
+use serde_json::{Map, Value};
+
+use crate::builtins::BUILTINS;
+
+/// One scope of the table.
+#[derive(Clone, Debug)]
+pub struct ScopeDefinition {
+    name: Box<str>,
+    description: String,
+    doc_description: Option<String>,
+    subscopes: Vec<String>,
+    /// The definition as JupyterHub holds it (a dict), for redefinition checks and messages.
+    raw: Map<String, Value>,
+    custom: bool,
+    /// Indices of every scope in this one's closure, itself included, sorted by name.
+    closure: Vec<usize>,
+}
+
+impl ScopeDefinition {
+    /// The scope name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The description shown to people (consent pages, `describe`).
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The longer description used only in JupyterHub's generated docs.
+    pub fn doc_description(&self) -> Option<&str> {
+        self.doc_description.as_deref()
+    }
+
+    /// The direct subscopes, in definition order.
+    pub fn subscopes(&self) -> &[String] {
+        &self.subscopes
+    }
+
+    /// Whether the scope was defined with `custom_scopes` rather than built in.
+    pub fn is_custom(&self) -> bool {
+        self.custom
+    }
+
+    /// The definition as JupyterHub's `scope_definitions` holds it.
+    pub fn raw(&self) -> &Map<String, Value> {
+        &self.raw
+    }
+}
+
+/// The scope table: JupyterHub 6.1.1's built-in scopes, in definition order, and any custom
+/// scopes defined since.
+#[derive(Clone, Debug)]
+pub struct ScopeTable {
+    entries: Vec<ScopeDefinition>,
+    index: FxHashMap<Box<str>, usize>,
+    /// The closure of the scopes that `self` stands for, as names, sorted.
+    self_closure: Vec<Box<str>>,
+}
+
+/// The raw scopes whose closure the `self` metascope stands for (JupyterHub's
+/// `_expand_self_scope`).
+pub(crate) const SELF_SCOPES: [&str; 7] = [
+    "read:users",
+    "users:shares",
+    "read:shares",
+    "users:activity",
+    "servers",
+    "tokens",
+    "access:servers",
+];
+
+impl Default for ScopeTable {
+    fn default() -> Self {
+        ScopeTable::jupyterhub()
+    }
+}
+
+impl ScopeTable {
+    /// The built-in table of JupyterHub 6.1.1, without custom scopes.
+    pub fn jupyterhub() -> ScopeTable {
+        let mut table = ScopeTable {
+            entries: Vec::with_capacity(BUILTINS.len()),
+            index: FxHashMap::default(),
+            self_closure: Vec::new(),
+        };
+        for builtin in BUILTINS {
+            let mut raw = Map::new();
+            raw.insert("description".into(), builtin.description.into());
+            if let Some(doc) = builtin.doc_description {
+                raw.insert("doc_description".into(), doc.into());
+            }
+            if !builtin.subscopes.is_empty() {
+                raw.insert(
+                    "subscopes".into(),
+                    builtin.subscopes.iter().map(|s| Value::from(*s)).collect(),
+                );
+            }
+            table.push(ScopeDefinition {
+                name: builtin.name.into(),
+                description: builtin.description.to_owned(),
+                doc_description: builtin.doc_description.map(str::to_owned),
+                subscopes: builtin.subscopes.iter().map(|s| (*s).to_owned()).collect(),
+                raw,
+                custom: false,
+                closure: Vec::new(),
+            });
+        }
+        table.compute_closures(0);
+        let mut self_closure: Vec<Box<str>> = SELF_SCOPES
+            .iter()
+            .flat_map(|name| table.closure_names(name).into_iter().flatten())
+            .map(Box::from)
+            .collect();
+        self_closure.sort();
+        self_closure.dedup();
+        table.self_closure = self_closure;
+        table
+    }
+
+    pub(crate) fn push(&mut self, definition: ScopeDefinition) {
+        self.index
+            .insert(definition.name.clone(), self.entries.len());
+        self.entries.push(definition);
+    }
+
+    pub(crate) fn new_custom(
+        name: &str,
+        description: String,
+        subscopes: Vec<String>,
+        raw: Map<String, Value>,
+    ) -> ScopeDefinition {
+        ScopeDefinition {
+            name: name.into(),
+            description,
+            doc_description: None,
+            subscopes,
+            raw,
+            custom: true,
+            closure: Vec::new(),
+        }
+    }
+
+    /// Computes the closure of every entry from `first` on. Earlier entries never change:
+    /// a new scope cannot become a subscope of an existing one.
+    pub(crate) fn compute_closures(&mut self, first: usize) {
+        for at in first..self.entries.len() {
+            let mut seen = vec![false; self.entries.len()];
+            let mut stack = vec![at];
+            while let Some(current) = stack.pop() {
+                match seen.get_mut(current) {
+                    Some(flag) if !*flag => *flag = true,
+                    _ => continue,
+                }
+                if let Some(entry) = self.entries.get(current) {
+                    stack.extend(
+                        entry
+                            .subscopes
+                            .iter()
+                            .filter_map(|sub| self.index.get(sub.as_str()).copied()),
+                    );
+                }
+            }
+            let mut closure: Vec<usize> = seen
+                .iter()
+                .enumerate()
+                .filter_map(|(i, seen)| seen.then_some(i))
+                .collect();
+            closure.sort_by(|a, b| self.name_at(*a).cmp(self.name_at(*b)));
+            if let Some(entry) = self.entries.get_mut(at) {
+                entry.closure = closure;
+            }
+        }
+    }
+
+    fn name_at(&self, index: usize) -> &str {
+        self.entries.get(index).map_or("", |e| e.name())
+    }
+
+    /// The definition of `name`, if the table has it.
+    pub fn get(&self, name: &str) -> Option<&ScopeDefinition> {
+        self.index.get(name).and_then(|i| self.entries.get(*i))
+    }
+
+    /// Whether `name` is a scope of the table (the metascopes `self`, `inherit` and
+    /// `(no_scope)` are).
+    pub fn contains(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// Every scope, built-ins first in JupyterHub's order, then custom scopes as defined.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &ScopeDefinition> {
+        self.entries.iter()
+    }
+
+    /// Every scope name.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(ScopeDefinition::name)
+    }
+
+    /// The names in `name`'s closure (itself and all transitive subscopes), sorted; `None`
+    /// when the table has no such scope.
+    pub fn closure_names(&self, name: &str) -> Option<impl Iterator<Item = &str>> {
+        let entry = self.get(name)?;
+        Some(entry.closure.iter().map(|i| self.name_at(*i)))
+    }
+
+    /// The scopes whose closure contains `name` (itself excluded), in table order: the
+    /// broader scopes that would also grant it.
+    pub fn ancestors(&self, name: &str) -> Vec<&str> {
+        let Some(target) = self.index.get(name).copied() else {
+            return Vec::new();
+        };
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(i, entry)| *i != target && entry.closure.contains(&target))
+            .map(|(_, entry)| entry.name())
+            .collect()
+    }
+
+    pub(crate) fn self_closure(&self) -> &[Box<str>] {
+        &self.self_closure
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+
+    #[test]
+    fn builtin_table_has_jupyterhubs_48_scopes_in_order() {
+        let table = ScopeTable::jupyterhub();
+        assert_eq!(table.iter().len(), 48);
+        let names: Vec<&str> = table.names().take(4).collect();
+        assert_eq!(names, ["(no_scope)", "self", "inherit", "admin-ui"]);
+        assert_eq!(table.names().last(), Some("read:metrics"));
+    }
+
+    #[test]
+    fn closures_are_transitive_and_sorted() {
+        let table = ScopeTable::jupyterhub();
+        let closure: Vec<&str> = table.closure_names("admin:servers").unwrap().collect();
+        assert_eq!(
+            closure,
+            [
+                "admin:server_state",
+                "admin:servers",
+                "delete:servers",
+                "read:servers",
+                "read:users:name",
+                "servers",
+                "start:servers"
+            ]
+        );
+        assert!(table.closure_names("nope").is_none());
+    }
+
+    #[test]
+    fn self_closure_has_fifteen_scopes() {
+        assert_eq!(ScopeTable::jupyterhub().self_closure().len(), 15);
+    }
+
+    #[test]
+    fn ancestors_are_the_broader_scopes() {
+        let table = ScopeTable::jupyterhub();
+        assert_eq!(
+            table.ancestors("delete:servers"),
+            ["admin:servers", "servers"]
+        );
+        assert!(table.ancestors("admin-ui").is_empty());
+    }
+}
