@@ -66,14 +66,14 @@ impl Grant {
 ///   crosses kinds: users do not grant groups, servers do not grant their users.
 ///
 /// Fails when the required scope has a bare filter, or when `post_filter` is asked for a
-/// filtered requirement.
+/// filtered requirement. Allocates nothing.
 pub fn has_scope(
     required: &str,
     have: &ParsedScopes,
     post_filter: bool,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<bool, CheckError> {
-    check(required, have, post_filter, groups).map(|grant| grant.is_some())
+    find_grant(required, have, post_filter, groups).map(|via| via.is_some())
 }
 
 /// [`has_scope`], saying which held scope granted access.
@@ -83,6 +83,55 @@ pub fn check(
     post_filter: bool,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Option<Grant>, CheckError> {
+    let Some(via) = find_grant(required, have, post_filter, groups)? else {
+        return Ok(None);
+    };
+    Ok(Some(match via {
+        Via::Unfiltered { base } => Grant::Unfiltered {
+            held: Scope::lenient(base),
+        },
+        Via::PostFilter { base } => Grant::PostFilter {
+            base: base.to_owned(),
+        },
+        Via::Exact => Grant::Exact {
+            held: Scope::lenient(required),
+        },
+        Via::ServerOwner { base, user } => Grant::ServerOwner {
+            held: Scope::lenient(format!("{base}!user={user}")),
+        },
+        Via::Group { base, group, user } => Grant::Group {
+            held: Scope::lenient(format!("{base}!group={group}")),
+            member: user.to_owned(),
+        },
+    }))
+}
+
+/// How access was granted, borrowing from the inputs (the allocation-free form of [`Grant`]).
+enum Via<'a> {
+    Unfiltered {
+        base: &'a str,
+    },
+    PostFilter {
+        base: &'a str,
+    },
+    Exact,
+    ServerOwner {
+        base: &'a str,
+        user: &'a str,
+    },
+    Group {
+        base: &'a str,
+        group: &'a str,
+        user: &'a str,
+    },
+}
+
+fn find_grant<'a>(
+    required: &'a str,
+    have: &'a ParsedScopes,
+    post_filter: bool,
+    groups: Option<&dyn GroupMembership>,
+) -> Result<Option<Via<'a>>, CheckError> {
     let (base, filter) = required.split_once('!').unwrap_or((required, ""));
     let (kind, value) = filter.split_once('=').unwrap_or((filter, ""));
     if !kind.is_empty() && value.is_empty() {
@@ -94,14 +143,10 @@ pub fn check(
         return Ok(None);
     };
     let Filters::Some(held_filters) = held else {
-        return Ok(Some(Grant::Unfiltered {
-            held: Scope::lenient(base),
-        }));
+        return Ok(Some(Via::Unfiltered { base }));
     };
     if kind.is_empty() {
-        return Ok(post_filter.then(|| Grant::PostFilter {
-            base: base.to_owned(),
-        }));
+        return Ok(post_filter.then_some(Via::PostFilter { base }));
     }
     if post_filter {
         return Err(CheckError::PostFilterOnFiltered);
@@ -112,28 +157,21 @@ pub fn check(
             .is_some_and(|values| values.contains(value))
     };
     if holds(kind, value) {
-        return Ok(Some(Grant::Exact {
-            held: Scope::lenient(required),
-        }));
+        return Ok(Some(Via::Exact));
     }
     let user = match kind {
         "server" => value.split_once('/').map_or(value, |(user, _)| user),
         _ => value,
     };
     if kind == "server" && holds("user", user) {
-        return Ok(Some(Grant::ServerOwner {
-            held: Scope::lenient(format!("{base}!user={user}")),
-        }));
+        return Ok(Some(Via::ServerOwner { base, user }));
     }
     if let (Some(groups), "user" | "server", Some(held_groups)) =
         (groups, kind, held_filters.get("group"))
     {
         if let Some(group) = groups.first_common_group(user, &mut held_groups.iter().map(|g| &**g))
         {
-            return Ok(Some(Grant::Group {
-                held: Scope::lenient(format!("{base}!group={group}")),
-                member: user.to_owned(),
-            }));
+            return Ok(Some(Via::Group { base, group, user }));
         }
     }
     Ok(None)

@@ -226,4 +226,26 @@ mod tests {
             "Ignoring unrecognized key(s) 'extra' in custom:abc={'description': 'x', 'extra': 1}"
         );
     }
+
+    #[test]
+    fn compat_cyclic_custom_scopes_expand_to_their_closure() {
+        // JupyterHub accepts the cycle and then recurses without end when expanding it.
+        let mut table = ScopeTable::jupyterhub();
+        define(
+            &mut table,
+            r#"{"custom:aaa": {"description": "a", "subscopes": ["custom:bbb"]},
+                "custom:bbb": {"description": "b", "subscopes": ["custom:aaa"]}}"#,
+        )
+        .unwrap();
+        let got = table.expand_scope(&Scope::lenient("custom:aaa")).unwrap();
+        let got: Vec<&str> = got.iter().map(Scope::as_str).collect();
+        assert_eq!(got, ["custom:aaa", "custom:bbb"]);
+    }
+
+    #[test]
+    fn compat_a_non_string_description_is_kept_as_json_text() {
+        let mut table = ScopeTable::jupyterhub();
+        define(&mut table, r#"{"custom:num": {"description": 5}}"#).unwrap();
+        assert_eq!(table.get("custom:num").unwrap().description(), "5");
+    }
 }

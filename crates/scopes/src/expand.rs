@@ -6,7 +6,7 @@
 use thiserror::Error;
 
 use crate::error::{ErrorClass, ParseError, UnknownScope};
-use crate::parsed::{ScopeSet, reduce_scopes};
+use crate::parsed::{ScopeSet, reduce_set};
 use crate::scope::Scope;
 use crate::table::ScopeTable;
 use crate::warning::Warning;
@@ -129,7 +129,13 @@ impl ScopeTable {
     pub fn expand_self(&self, username: &str) -> ScopeSet {
         self.self_closure()
             .iter()
-            .map(|name| Scope::lenient(format!("{name}!user={username}")))
+            .map(|name| {
+                let mut text = String::with_capacity(name.len() + 6 + username.len());
+                text.push_str(name);
+                text.push_str("!user=");
+                text.push_str(username);
+                Scope::lenient(text)
+            })
             .collect()
     }
 
@@ -200,7 +206,7 @@ impl ScopeTable {
         }
 
         Ok(Expansion {
-            scopes: reduce_scopes(&expanded)?,
+            scopes: reduce_set(expanded)?,
             warnings,
         })
     }

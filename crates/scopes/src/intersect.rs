@@ -254,4 +254,16 @@ mod tests {
     fn service_and_user_with_the_same_value_do_not_meet() {
         check(&["s!service=x"], &["s!user=x"], None, &[]);
     }
+
+    #[test]
+    fn compat_the_no_db_warning_names_the_first_base_in_code_point_order() {
+        let got = intersect_strs(
+            ["b!group=g1", "a!group=g1"],
+            ["b!user=alice", "a!user=alice"],
+            None,
+        )
+        .unwrap();
+        assert_eq!(got.warnings.len(), 1);
+        assert!(got.warnings[0].to_string().starts_with("a[!user="));
+    }
 }

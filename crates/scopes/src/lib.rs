@@ -39,3 +39,8 @@ pub use scope::{Filter, FilterKind, Scope};
 pub use suggest::{did_you_mean, edit_distance};
 pub use table::{ScopeDefinition, ScopeTable};
 pub use warning::Warning;
+
+/// The workspace README's Rust examples, compiled and run as doctests so it stays true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct WorkspaceReadme;

@@ -1,0 +1,149 @@
+//! The scope resolver's hot operations, with the same inputs as `benches/jupyterhub_timing.py`
+//! gives JupyterHub, so that `scripts/perf-compare` can print the ratio table
+//! (docs/performance.md). Bench ids are `<group>/<bench>`, shared with that script.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark fixtures are fixed and valid"
+)]
+#![allow(
+    missing_docs,
+    reason = "criterion's macros generate undocumented items"
+)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use scopes::{
+    Owner, ParsedScopes, Requirement, Scope, ScopeSet, ScopeTable, Target, decide, has_scope,
+    identify_scopes, intersect,
+};
+
+const ADMIN_ROLE: [&str; 16] = [
+    "admin-ui",
+    "admin:users",
+    "admin:servers",
+    "admin:services",
+    "tokens",
+    "admin:groups",
+    "list:services",
+    "read:services",
+    "read:hub",
+    "proxy",
+    "shutdown",
+    "access:services",
+    "access:servers",
+    "read:roles",
+    "read:metrics",
+    "shares",
+];
+
+const GET_USER: [&str; 6] = [
+    "read:users",
+    "read:users:name",
+    "read:servers",
+    "read:users:groups",
+    "read:users:activity",
+    "read:roles:users",
+];
+
+fn raw(scopes: &[&str]) -> Vec<Scope> {
+    scopes.iter().map(|s| Scope::parse(s).unwrap()).collect()
+}
+
+fn expanded(table: &ScopeTable, scopes: &[&str], owner: &str) -> ScopeSet {
+    table
+        .expand(&raw(scopes), Some(Owner::User(owner)), None)
+        .unwrap()
+        .scopes
+}
+
+fn benches(c: &mut Criterion) {
+    let table = ScopeTable::jupyterhub();
+    let alice_self = expanded(&table, &["self"], "alice");
+    let alice_parsed = ParsedScopes::parse(&alice_self).unwrap();
+    let admin_parsed = ParsedScopes::parse(&expanded(&table, &ADMIN_ROLE, "carol")).unwrap();
+    let self_raw = raw(&["self"]);
+    let admin_raw = raw(&ADMIN_ROLE);
+
+    c.bench_function("parse/self_expansion", |b| {
+        b.iter(|| ParsedScopes::parse(black_box(&alice_self)).unwrap())
+    });
+    c.bench_function("expand/admin_role", |b| {
+        b.iter(|| {
+            table
+                .expand(black_box(&admin_raw), Some(Owner::User("carol")), None)
+                .unwrap()
+        })
+    });
+    c.bench_function("expand/self", |b| {
+        b.iter(|| {
+            table
+                .expand(black_box(&self_raw), Some(Owner::User("alice")), None)
+                .unwrap()
+        })
+    });
+
+    let mut token = expanded(
+        &table,
+        &[
+            "read:users!user=alice",
+            "read:servers!user=alice",
+            "access:servers!server=alice/x",
+            "users:activity!user=alice",
+        ],
+        "alice",
+    );
+    token.extend(identify_scopes(Some(Owner::User("alice"))));
+    c.bench_function("intersect/token_owner", |b| {
+        b.iter(|| intersect(black_box(&token), black_box(&alice_self), None).unwrap())
+    });
+
+    c.bench_function("has_scope/allowed_unfiltered", |b| {
+        b.iter(|| has_scope(black_box("read:users!user=bob"), &admin_parsed, false, None).unwrap())
+    });
+    c.bench_function("has_scope/denied", |b| {
+        b.iter(|| {
+            has_scope(
+                black_box("delete:servers!server=bob/"),
+                &alice_parsed,
+                false,
+                None,
+            )
+            .unwrap()
+        })
+    });
+    c.bench_function("has_scope/via_filter", |b| {
+        b.iter(|| {
+            has_scope(
+                black_box("read:servers!server=alice/x"),
+                &alice_parsed,
+                false,
+                None,
+            )
+            .unwrap()
+        })
+    });
+
+    for (name, user, status) in [
+        ("needs_scope/allowed", "alice", 200),
+        ("needs_scope/denied", "bob", 404),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let requirement = Requirement {
+                    scopes: &GET_USER,
+                    target: Some(Target::user(black_box(user))),
+                    post_filter: false,
+                };
+                let decision = decide(&table, Some(&alice_parsed), &requirement, None).unwrap();
+                assert_eq!(decision.status, status);
+                decision
+            })
+        });
+    }
+}
+
+criterion_group!(scopes_benches, benches);
+criterion_main!(scopes_benches);
