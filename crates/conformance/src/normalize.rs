@@ -3,7 +3,7 @@
 
 use std::fmt::Display;
 
-use scopes::{ErrorClass, FilterMap, Filters, ParsedScopes, ScopeSet, Warning};
+use scopes::{ErrorClass, Filters, ParsedScopes, ScopeSet, Warning};
 use serde_json::{Map, Value, json};
 
 use crate::error::RunError;
@@ -45,12 +45,11 @@ pub fn parsed_json(parsed: &ParsedScopes) -> Value {
     for (base, filters) in parsed.iter() {
         let value = match filters {
             Filters::All => Value::from("ALL"),
-            Filters::Some(map) => Value::Object(
-                map.iter()
-                    .map(|(kind, values)| {
-                        let values: Vec<Value> = values.iter().map(|v| Value::from(&**v)).collect();
-                        (kind.to_string(), Value::Array(values))
-                    })
+            Filters::Some(values) => Value::Object(
+                values
+                    .by_kind()
+                    .into_iter()
+                    .map(|(kind, values)| (kind.to_owned(), Value::from(values)))
                     .collect(),
             ),
         };
@@ -59,22 +58,23 @@ pub fn parsed_json(parsed: &ParsedScopes) -> Value {
     Value::Object(out)
 }
 
+/// One base of a parse result in JSON: `None` for `"ALL"`, else its `(kind, value)` pairs.
+pub type BaseFilters = Option<Vec<(String, String)>>;
+
 /// The filters of one base from their JSON form.
-pub fn filters_json(value: &Value) -> Result<Filters, RunError> {
+pub fn filters_json(value: &Value) -> Result<BaseFilters, RunError> {
     if value.as_str() == Some("ALL") {
-        return Ok(Filters::All);
+        return Ok(None);
     }
     let bad = || RunError::bad_input(format!("`{value}` is not \"ALL\" or {{KIND: [values]}}"));
     let object = value.as_object().ok_or_else(bad)?;
-    let mut map = FilterMap::new();
+    let mut pairs = Vec::new();
     for (kind, values) in object {
-        let values = values.as_array().ok_or_else(bad)?;
-        let entry = map.entry(kind.as_str().into()).or_default();
-        for item in values {
-            entry.insert(item.as_str().ok_or_else(bad)?.into());
+        for item in values.as_array().ok_or_else(bad)? {
+            pairs.push((kind.clone(), item.as_str().ok_or_else(bad)?.to_owned()));
         }
     }
-    Ok(Filters::Some(map))
+    Ok(Some(pairs))
 }
 
 /// `{"error": CLASS, "message": MESSAGE}`.

@@ -366,10 +366,10 @@ fn unparse(input: &Value) -> Result<Outcome, RunError> {
         .ok_or_else(|| RunError::bad_input("input must be a parse result"))?;
     let mut bases = Vec::new();
     for (base, filters) in object {
-        bases.push((base.as_str().into(), filters_json(filters)?));
+        bases.push((base.as_str(), filters_json(filters)?));
     }
     Ok(Outcome::plain(set_json(
-        &ParsedScopes::from_bases(bases).unparse(),
+        &ParsedScopes::from_parts(bases).unparse(),
     )))
 }
 

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use crate::access::{Grant, check};
 use crate::error::DecisionError;
 use crate::membership::GroupMembership;
-use crate::parsed::{ParsedScopes, ScopeSet};
+use crate::parsed::{Filters, ParsedScopes};
 use crate::table::ScopeTable;
 
 /// JupyterHub's message for a request without valid credentials.
@@ -161,6 +161,28 @@ pub fn decide(
             },
         });
     };
+    // Try each alternative in order, building its filtered form in one reused buffer.
+    let mut scope = String::new();
+    for base in requirement.scopes {
+        scope.clear();
+        scope.push_str(base);
+        if let Some(target) = &requirement.target {
+            scope.push('!');
+            scope.push_str(target.kind);
+            scope.push('=');
+            scope.push_str(&target.value);
+        }
+        if let Some(grant) = check(&scope, have, requirement.post_filter, groups)? {
+            return Ok(Decision {
+                status: 200,
+                message: None,
+                explanation: Explanation::Allowed {
+                    required: scope,
+                    grant,
+                },
+            });
+        }
+    }
     let required: Vec<String> = requirement
         .scopes
         .iter()
@@ -169,18 +191,6 @@ pub fn decide(
             None => (*scope).to_owned(),
         })
         .collect();
-    for scope in &required {
-        if let Some(grant) = check(scope, have, requirement.post_filter, groups)? {
-            return Ok(Decision {
-                status: 200,
-                message: None,
-                explanation: Explanation::Allowed {
-                    required: scope.clone(),
-                    grant,
-                },
-            });
-        }
-    }
 
     let held_bases: Vec<&str> = requirement
         .scopes
@@ -199,22 +209,24 @@ pub fn decide(
             ),
         )
     };
-    let mut held_for_other_resources = ScopeSet::new();
+    let mut held_for_other_resources: Vec<String> = Vec::new();
     for base in &held_bases {
-        if let Some(filters) = have.get(base) {
-            crate::parsed::unparse_base(base, filters, &mut held_for_other_resources);
+        match have.get(base) {
+            Some(Filters::Some(values)) => held_for_other_resources
+                .extend(values.scopes().iter().map(|s| s.as_str().to_owned())),
+            Some(Filters::All) => held_for_other_resources.push((*base).to_owned()),
+            None => {}
         }
     }
+    held_for_other_resources.sort_unstable();
+    held_for_other_resources.dedup();
     let fix = fix_for(table, requirement, &required);
     Ok(Decision {
         status,
         message: Some(message),
         explanation: Explanation::Denied {
             required,
-            held_for_other_resources: held_for_other_resources
-                .iter()
-                .map(|s| s.as_str().to_owned())
-                .collect(),
+            held_for_other_resources,
             fix,
         },
     })

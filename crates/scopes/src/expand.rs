@@ -6,8 +6,9 @@
 use thiserror::Error;
 
 use crate::error::{ErrorClass, ParseError, UnknownScope};
-use crate::parsed::{ScopeSet, reduce_set};
+use crate::parsed::reduce_set;
 use crate::scope::Scope;
+use crate::set::ScopeSet;
 use crate::table::ScopeTable;
 use crate::warning::Warning;
 
@@ -100,26 +101,28 @@ impl ScopeTable {
     /// scope's filter text re-attached, except that a filter starting with `server` is not
     /// given to the `read:user*` subscopes (a server filter makes no sense on user data).
     pub fn expand_scope(&self, scope: &Scope) -> Result<ScopeSet, UnknownScope> {
-        let mut out = ScopeSet::new();
+        let mut out = Vec::new();
         self.expand_scope_into(scope, &mut out)?;
-        Ok(out)
+        Ok(ScopeSet::from_vec(out))
     }
 
-    fn expand_scope_into(&self, scope: &Scope, out: &mut ScopeSet) -> Result<(), UnknownScope> {
+    fn expand_scope_into(&self, scope: &Scope, out: &mut Vec<Scope>) -> Result<(), UnknownScope> {
         let base = scope.base();
-        let names = self.closure_names(base).ok_or_else(|| UnknownScope {
+        let members = self.closure_scopes(base).ok_or_else(|| UnknownScope {
             name: base.to_owned(),
         })?;
         let filter = scope.filter_text();
         if filter.is_empty() {
-            out.extend(names.map(Scope::lenient));
+            out.extend(members.cloned());
         } else {
             let server_filter = filter.starts_with("server");
-            for name in names {
+            let mut buffer = String::new();
+            for member in members {
+                let name = member.as_str();
                 if server_filter && name.starts_with("read:user") {
                     continue;
                 }
-                out.insert(Scope::lenient(format!("{name}!{filter}")));
+                out.push(Scope::concat(&mut buffer, &[name, "!", filter]));
             }
         }
         Ok(())
@@ -127,16 +130,18 @@ impl ScopeTable {
 
     /// JupyterHub's `_expand_self_scope`: what `self` stands for, for user `username`.
     pub fn expand_self(&self, username: &str) -> ScopeSet {
-        self.self_closure()
-            .iter()
-            .map(|name| {
-                let mut text = String::with_capacity(name.len() + 6 + username.len());
-                text.push_str(name);
-                text.push_str("!user=");
-                text.push_str(username);
-                Scope::lenient(text)
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.expand_self_into(username, &mut out);
+        ScopeSet::from_vec(out)
+    }
+
+    fn expand_self_into(&self, username: &str, out: &mut Vec<Scope>) {
+        let mut buffer = String::new();
+        out.extend(
+            self.self_closure()
+                .iter()
+                .map(|name| Scope::concat(&mut buffer, &[name, "!user=", username])),
+        );
     }
 
     /// JupyterHub's `expand_scopes`: expands each raw scope, resolves bare filters (`!user`
@@ -150,10 +155,18 @@ impl ScopeTable {
         owner: Option<Owner<'_>>,
         client: Option<OAuthClient<'_>>,
     ) -> Result<Expansion, ExpandError> {
-        let mut expanded = ScopeSet::new();
+        // Unfiltered scopes are marked in the table (no strings built, no sorting); filtered
+        // ones are built, as their filter text must be attached to every subscope.
+        let mut unfiltered = vec![false; self.iter().len()];
+        let mut expanded = Vec::new();
         for scope in scopes {
-            self.expand_scope_into(scope, &mut expanded)?;
+            if scope.filter_text().is_empty() {
+                self.mark_closure(scope.base(), &mut unfiltered)?;
+            } else {
+                self.expand_scope_into(scope, &mut expanded)?;
+            }
         }
+        let has_self = self.take_self(&mut unfiltered);
 
         let user = match owner {
             Some(Owner::User(name)) => Some(name),
@@ -170,45 +183,53 @@ impl ScopeTable {
             _ => {}
         }
 
+        expanded.sort_unstable();
+        expanded.dedup();
         let mut warnings = Vec::new();
-        let bare: Vec<Scope> = expanded
-            .iter()
-            .filter(|s| matches!(s.filter_text(), "user" | "service" | "server"))
-            .cloned()
-            .collect();
-        for scope in bare {
-            expanded.remove(&scope);
+        let mut buffer = String::new();
+        expanded.retain_mut(|scope| {
             let base = scope.base();
             let resolved = match scope.filter_text() {
-                "user" => user.map(|name| format!("{base}!user={name}")),
-                "service" => service.map(|name| format!("{base}!service={name}")),
-                _ => server.map(|(user, name)| format!("{base}!server={user}/{name}")),
+                "user" => user.map(|name| [base, "!user=", name, "", ""]),
+                "service" => service.map(|name| [base, "!service=", name, "", ""]),
+                "server" => server.map(|(user, name)| [base, "!server=", user, "/", name]),
+                _ => return true,
             };
             match resolved {
-                Some(text) => {
-                    expanded.insert(Scope::lenient(text));
+                Some(parts) => {
+                    *scope = Scope::concat(&mut buffer, &parts);
+                    true
                 }
-                None => warnings.push(Warning::NoFilterTarget {
-                    kind: scope.filter_text().to_owned(),
-                    scope,
-                }),
+                None => {
+                    warnings.push(Warning::NoFilterTarget {
+                        kind: scope.filter_text().to_owned(),
+                        scope: scope.clone(),
+                    });
+                    false
+                }
             }
-        }
+        });
 
-        if expanded.remove("self") {
+        if has_self {
             // JupyterHub tests the name's truthiness: a user named "" gets nothing either.
             match user.filter(|name| !name.is_empty()) {
-                Some(name) => expanded.extend(self.expand_self(name)),
+                Some(name) => self.expand_self_into(name, &mut expanded),
                 None => warnings.push(Warning::SelfWithoutUser {
                     owner: owner.map(|o| o.to_owned_owner()),
                 }),
             }
         }
 
-        Ok(Expansion {
-            scopes: reduce_set(expanded)?,
-            warnings,
-        })
+        let unfiltered = self.marked_scopes(&unfiltered);
+        let scopes = if expanded.is_empty() {
+            // Distinct unfiltered names, in order: already reduced.
+            ScopeSet::from_sorted(unfiltered)
+        } else {
+            expanded.sort_unstable();
+            expanded.dedup();
+            reduce_set(ScopeSet::merge_sorted(unfiltered, expanded))?
+        };
+        Ok(Expansion { scopes, warnings })
     }
 }
 

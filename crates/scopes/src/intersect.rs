@@ -6,12 +6,11 @@
 //! the other side holds one of the user's groups. Filters never widen: `!server=x/y` meeting
 //! `!user=x` stays `!server=x/y`.
 
-use std::collections::BTreeSet;
-
 use crate::error::ParseError;
 use crate::membership::GroupMembership;
-use crate::parsed::{FilterMap, Filters, ParsedScopes, ScopeSet};
+use crate::parsed::{FilterValues, Filters, ParsedScopes, View, unparse_filters};
 use crate::scope::Scope;
+use crate::set::ScopeSet;
 use crate::warning::Warning;
 
 /// The result of [`intersect`]: the scopes both sides grant, and JupyterHub's warning when
@@ -25,8 +24,6 @@ pub struct Intersection {
     pub warnings: Vec<Warning>,
 }
 
-type Values = BTreeSet<Box<str>>;
-
 /// Intersects two expanded scope sets. With `groups` (JupyterHub's `db`), group filters are
 /// related to the users and servers of their members; without, they are not, and a warning
 /// says so when that may lose permissions.
@@ -35,9 +32,22 @@ pub fn intersect(
     b: &ScopeSet,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Intersection, ParseError> {
-    let parsed_a = ParsedScopes::parse(a)?;
-    let parsed_b = ParsedScopes::parse(b)?;
-    Ok(intersect_parsed(&parsed_a, &parsed_b, groups))
+    let (parsed_a, parsed_b);
+    let view_a = match View::of_set(a) {
+        Some(view) => view,
+        None => {
+            parsed_a = ParsedScopes::parse(a)?;
+            parsed_a.view()
+        }
+    };
+    let view_b = match View::of_set(b) {
+        Some(view) => view,
+        None => {
+            parsed_b = ParsedScopes::parse(b)?;
+            parsed_b.view()
+        }
+    };
+    Ok(intersect_views(&view_a, &view_b, groups))
 }
 
 /// [`intersect`] on sets already parsed.
@@ -46,89 +56,135 @@ pub fn intersect_parsed(
     b: &ParsedScopes,
     groups: Option<&dyn GroupMembership>,
 ) -> Intersection {
-    let mut scopes = ScopeSet::new();
-    let mut warnings = Vec::new();
-    for base in a.sorted_bases() {
-        let (Some(filters_a), Some(filters_b)) = (a.get(base), b.get(base)) else {
-            continue;
-        };
-        let common = match (filters_a, filters_b) {
-            (Filters::All, other) | (other, Filters::All) => other.clone(),
-            (Filters::Some(fa), Filters::Some(fb)) => {
-                if groups.is_none() && warnings.is_empty() {
-                    if let Some(warning) = unresolved_groups(base, fa, fb) {
-                        warnings.push(warning);
-                    }
-                }
-                Filters::Some(meet(fa, fb, groups))
-            }
-        };
-        crate::parsed::unparse_base(base, &common, &mut scopes);
-    }
-    Intersection { scopes, warnings }
+    intersect_views(&a.view(), &b.view(), groups)
 }
 
-/// Filters of one base held on both sides.
-fn meet(fa: &FilterMap, fb: &FilterMap, groups: Option<&dyn GroupMembership>) -> FilterMap {
-    let mut common: FilterMap = fa
-        .iter()
-        .filter_map(|(kind, values_a)| {
-            let values_b = fb.get(kind)?;
-            Some((
-                kind.clone(),
-                values_a.intersection(values_b).cloned().collect(),
-            ))
-        })
-        .collect();
+fn intersect_views(
+    a: &View<'_>,
+    b: &View<'_>,
+    groups: Option<&dyn GroupMembership>,
+) -> Intersection {
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    let mut b_bases = b.bases().peekable();
+    for (base, run_a, filters_a) in a.bases() {
+        while b_bases.next_if(|(b_base, _, _)| *b_base < base).is_some() {}
+        let Some((_, run_b, filters_b)) = b_bases.next_if(|(b_base, _, _)| *b_base == base) else {
+            continue;
+        };
+        match (filters_a, filters_b) {
+            (Filters::All, other) => unparse_filters(run_b, other, &mut out),
+            (other, Filters::All) => unparse_filters(run_a, other, &mut out),
+            (Filters::Some(fa), Filters::Some(fb)) => {
+                if groups.is_none() && warnings.is_empty() {
+                    warnings.extend(unresolved_groups(base, fa, fb));
+                }
+                meet(fa, fb, groups, &mut out);
+            }
+        }
+    }
+    Intersection {
+        scopes: ScopeSet::from_vec(out),
+        warnings,
+    }
+}
 
-    let initial_servers = common.get("server").cloned().unwrap_or_default();
-    let initial_users = common.get("user").cloned().unwrap_or_default();
-    let mut servers = initial_servers.clone();
-    let mut users = initial_users.clone();
+/// Adds to `out` the filters of one base that both sides hold: the common filters, a side's
+/// servers whose owner (or, with membership, a group of the owner) the other side holds, and
+/// a side's users who are members of a group the other side holds.
+fn meet(
+    fa: FilterValues<'_>,
+    fb: FilterValues<'_>,
+    groups: Option<&dyn GroupMembership>,
+    out: &mut Vec<Scope>,
+) {
+    if fa.scopes() == fb.scopes() {
+        out.extend(fa.scopes().iter().cloned());
+        return;
+    }
+    let start = out.len();
+    common(fa.scopes(), fb.scopes(), out);
+    // Only servers that differ between the sides, or groups with membership information,
+    // can add anything beyond the common filters.
+    let widens = |a: FilterValues<'_>, b: FilterValues<'_>| {
+        let a_servers = a.of_kind("server");
+        (!a_servers.is_empty() && a_servers != b.of_kind("server"))
+            || (groups.is_some() && b.has_kind("group") && !a.of_kind("user").is_empty())
+    };
+    if !widens(fa, fb) && !widens(fb, fa) {
+        return;
+    }
+    let in_common = |kind: &str, out: &[Scope]| -> Vec<Scope> {
+        out.get(start..)
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| s.filter_kind_text() == Some(kind))
+            .cloned()
+            .collect()
+    };
+    let mut servers = in_common("server", out);
+    let mut users = in_common("user", out);
+    let (initial_servers, initial_users) = (servers.len(), users.len());
+    let held = |list: &[Scope], scope: &Scope| list.iter().any(|s| s == scope);
 
     for (a, b) in [(fa, fb), (fb, fa)] {
-        if let Some(a_servers) = a.get("server").filter(|s| b.get("server") != Some(*s)) {
-            let mut remaining: Values = a_servers.difference(&servers).cloned().collect();
-            if let Some(b_users) = b.get("user") {
-                let owned: Vec<Box<str>> = remaining
-                    .iter()
-                    .filter(|server| b_users.contains(owner_of(server)))
-                    .cloned()
-                    .collect();
-                for server in owned {
-                    remaining.remove(&server);
-                    servers.insert(server);
-                }
+        let a_servers = a.of_kind("server");
+        if !a_servers.is_empty() && a_servers != b.of_kind("server") {
+            let mut remaining: Vec<&Scope> =
+                a_servers.iter().filter(|s| !held(&servers, s)).collect();
+            if b.has_kind("user") {
+                remaining.retain(|server| {
+                    let owned =
+                        b.holds("user", owner_of(server.filter_value().unwrap_or_default()));
+                    if owned {
+                        servers.push((*server).clone());
+                    }
+                    !owned
+                });
             }
-            if let (Some(groups), Some(b_groups)) = (groups, b.get("group")) {
+            if let Some(groups) = groups.filter(|_| b.has_kind("group")) {
                 for server in remaining {
-                    if in_any_group(groups, owner_of(&server), b_groups) {
-                        servers.insert(server);
+                    if in_any_group(
+                        groups,
+                        owner_of(server.filter_value().unwrap_or_default()),
+                        b,
+                    ) {
+                        servers.push(server.clone());
                     }
                 }
             }
         }
-        if let (Some(groups), Some(a_users), Some(b_groups)) =
-            (groups, a.get("user"), b.get("group"))
-        {
-            if b.get("user") != Some(a_users) {
-                let candidates: Vec<Box<str>> = a_users.difference(&users).cloned().collect();
-                for user in candidates {
-                    if in_any_group(groups, &user, b_groups) {
-                        users.insert(user);
+        let a_users = a.of_kind("user");
+        if let Some(groups) = groups.filter(|_| b.has_kind("group")) {
+            if !a_users.is_empty() && a_users != b.of_kind("user") {
+                for user in a_users {
+                    if !held(&users, user)
+                        && in_any_group(groups, user.filter_value().unwrap_or_default(), b)
+                    {
+                        users.push(user.clone());
                     }
                 }
             }
         }
     }
 
-    if !servers.is_empty() && servers != initial_servers {
-        common.insert("server".into(), servers);
+    if servers.len() != initial_servers {
+        out.extend(servers.into_iter().skip(initial_servers));
     }
-    if !users.is_empty() && users != initial_users {
-        common.insert("user".into(), users);
+    if users.len() != initial_users {
+        out.extend(users.into_iter().skip(initial_users));
     }
-    common
+}
+
+/// Pushes the scopes present in both sorted slices.
+fn common(a: &[Scope], b: &[Scope], out: &mut Vec<Scope>) {
+    let mut b = b.iter().peekable();
+    for scope in a {
+        while b.next_if(|other| *other < scope).is_some() {}
+        if b.next_if(|other| *other == scope).is_some() {
+            out.push(scope.clone());
+        }
+    }
 }
 
 /// The user part of a server filter value (`alice/x` → `alice`).
@@ -136,41 +192,45 @@ fn owner_of(server: &str) -> &str {
     server.split_once('/').map_or(server, |(user, _)| user)
 }
 
-fn in_any_group(groups: &dyn GroupMembership, user: &str, group_names: &Values) -> bool {
-    groups
-        .first_common_group(user, &mut group_names.iter().map(|g| &**g))
-        .is_some()
+fn in_any_group(groups: &dyn GroupMembership, user: &str, side: FilterValues<'_>) -> bool {
+    let mut names = side.of_kind("group").iter().filter_map(Scope::filter_value);
+    groups.first_common_group(user, &mut names).is_some()
 }
 
 /// JupyterHub's no-db warning: one side has groups the other lacks, and the other has users
 /// (or servers) the first lacks, so members may have been lost.
-fn unresolved_groups(base: &str, fa: &FilterMap, fb: &FilterMap) -> Option<Warning> {
-    let has = |map: &FilterMap, kind: &str| map.contains_key(kind);
-    let any_group = has(fa, "group") || has(fb, "group");
-    let any_member = has(fa, "user") || has(fa, "server") || has(fb, "user") || has(fb, "server");
+fn unresolved_groups(base: &str, fa: FilterValues<'_>, fb: FilterValues<'_>) -> Option<Warning> {
+    let any_group = fa.has_kind("group") || fb.has_kind("group");
+    if !any_group {
+        return None;
+    }
+    let any_member = ["user", "server"]
+        .iter()
+        .any(|kind| fa.has_kind(kind) || fb.has_kind(kind));
     if !(any_group && any_member) {
         return None;
     }
-    let empty = Values::new();
+    let lacks = |from: &[Scope], other: &[Scope]| from.iter().any(|s| !other.contains(s));
+    let values = |scopes: &[Scope]| {
+        scopes
+            .iter()
+            .filter_map(Scope::filter_value)
+            .map(str::to_owned)
+            .collect()
+    };
     for (a, b) in [(fa, fb), (fb, fa)] {
         for kind in ["user", "server"] {
-            let (Some(a_groups), Some(b_values)) = (a.get("group"), b.get(kind)) else {
-                continue;
-            };
-            let groups_missing = a_groups
-                .difference(b.get("group").unwrap_or(&empty))
-                .next()
-                .is_some();
-            let values_missing = b_values
-                .difference(a.get(kind).unwrap_or(&empty))
-                .next()
-                .is_some();
-            if groups_missing && values_missing {
+            let (a_groups, b_values) = (a.of_kind("group"), b.of_kind(kind));
+            if !a_groups.is_empty()
+                && !b_values.is_empty()
+                && lacks(a_groups, b.of_kind("group"))
+                && lacks(b_values, a.of_kind(kind))
+            {
                 return Some(Warning::GroupsNotResolved {
                     base: base.to_owned(),
                     kind: kind.to_owned(),
-                    values: b_values.iter().map(|v| v.to_string()).collect(),
-                    groups: a_groups.iter().map(|v| v.to_string()).collect(),
+                    values: values(b_values),
+                    groups: values(a_groups),
                 });
             }
         }
@@ -192,7 +252,7 @@ pub fn intersect_strs<'a>(
 #[cfg(test)]
 mod tests {
 
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
 

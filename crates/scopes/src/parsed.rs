@@ -1,198 +1,517 @@
 //! JupyterHub's parsed form of an expanded scope set: for each base scope, either every
-//! resource (`ALL`) or the filter values per kind. `parse_scopes`, `unparse_scopes` and
+//! resource (`ALL`) or the filter values held per kind. `parse_scopes`, `unparse_scopes` and
 //! `reduce_scopes` live here.
 //!
-//! This is the form access checks run on: [`crate::has_scope`] looks a base up by hash and a
-//! value up in a small sorted set, with no allocation.
+//! [`ParsedScopes`] does not copy strings into maps. It keeps the scopes sorted by base (then
+//! text), so the scopes of one base form a contiguous run, and an index of those runs sorted by
+//! base. Looking up a base is a binary search; looking up `kind=value` within it is another;
+//! nothing allocates. Intersections walk two such indexes side by side.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Ordering;
+use std::hash::BuildHasher;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::FxBuildHasher;
 
 use crate::error::ParseError;
 use crate::scope::Scope;
-
-/// A set of scopes, ordered by text (which is also the order JupyterHub's sorted outputs use).
-pub type ScopeSet = BTreeSet<Scope>;
-
-/// The filter values held for one base scope, by filter kind (`user`, `server`, `group`,
-/// `service`, or any other text JupyterHub's parser accepted).
-pub type FilterMap = BTreeMap<Box<str>, BTreeSet<Box<str>>>;
+pub use crate::set::ScopeSet;
 
 /// What is held of one base scope.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Filters {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filters<'a> {
     /// The unfiltered scope: every resource.
     All,
     /// Only the resources named by these filters.
-    Some(FilterMap),
+    Some(FilterValues<'a>),
 }
 
-impl Filters {
-    /// The values held for `kind`, if any.
-    pub fn values(&self, kind: &str) -> Option<&BTreeSet<Box<str>>> {
-        match self {
-            Filters::All => None,
-            Filters::Some(map) => map.get(kind),
-        }
+impl<'a> Filters<'a> {
+    /// The values held for `kind`, if the base is filtered.
+    pub fn values(&self, kind: &str) -> impl Iterator<Item = &'a str> + use<'a, '_> {
+        let scopes = match self {
+            Filters::All => &[][..],
+            Filters::Some(values) => values.of_kind(kind),
+        };
+        scopes.iter().filter_map(Scope::filter_value)
     }
 
-    /// Whether `value` is held for `kind` (exactly, no hierarchy).
+    /// Whether `value` is held for `kind` exactly (no hierarchy); false for `All`, which holds
+    /// everything but names nothing.
     pub fn holds(&self, kind: &str, value: &str) -> bool {
-        self.values(kind)
-            .is_some_and(|values| values.contains(value))
+        match self {
+            Filters::All => false,
+            Filters::Some(values) => values.holds(kind, value),
+        }
     }
 }
 
-/// Expanded scopes in JupyterHub's parsed form.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ParsedScopes {
-    bases: FxHashMap<Box<str>, Filters>,
+/// The filtered scopes held for one base, sorted by filter text (so grouped by kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilterValues<'a> {
+    scopes: &'a [Scope],
 }
 
-impl ParsedScopes {
-    /// JupyterHub's `parse_scopes`, processing `scopes` in the order given.
-    ///
-    /// An unfiltered scope makes its base `ALL`, whatever else is listed. A filtered scope
-    /// needs a value after `=`; JupyterHub skips that check once the base is already `ALL`,
-    /// so the outcome of `[read:users, read:users!user]` and of the reverse order differ, as
-    /// they do in JupyterHub. Any filter kind is accepted here.
-    pub fn parse<'a>(
-        scopes: impl IntoIterator<Item = &'a Scope>,
-    ) -> Result<ParsedScopes, ParseError> {
-        let mut bases: FxHashMap<Box<str>, Filters> = FxHashMap::default();
-        for scope in scopes {
-            let base = scope.base();
-            let Some(filter) = scope.filter() else {
-                bases.insert(base.into(), Filters::All);
+impl<'a> FilterValues<'a> {
+    /// The filtered scopes (`base!kind=value`), sorted by text.
+    pub fn scopes(&self) -> &'a [Scope] {
+        self.scopes
+    }
+
+    /// The scopes whose filter is `kind=...`.
+    pub fn of_kind(&self, kind: &str) -> &'a [Scope] {
+        let is_kind = |s: &Scope| s.filter_kind_text() == Some(kind);
+        // Most bases hold one or two filters: a scan beats a binary search there.
+        let start = if self.scopes.len() <= 8 {
+            self.scopes
+                .iter()
+                .position(is_kind)
+                .unwrap_or(self.scopes.len())
+        } else {
+            self.scopes
+                .partition_point(|s| cmp_filter(s.filter_text(), kind, None) == Ordering::Less)
+        };
+        let rest = self.scopes.get(start..).unwrap_or_default();
+        let len = rest.iter().take_while(|s| is_kind(s)).count();
+        rest.get(..len).unwrap_or_default()
+    }
+
+    /// Whether `kind` appears at all.
+    pub fn has_kind(&self, kind: &str) -> bool {
+        !self.of_kind(kind).is_empty()
+    }
+
+    /// Whether `kind=value` is held.
+    pub fn holds(&self, kind: &str, value: &str) -> bool {
+        self.scopes
+            .binary_search_by(|s| cmp_filter(s.filter_text(), kind, Some(value)))
+            .is_ok()
+    }
+
+    /// The kinds present, in order, each with its values.
+    pub fn by_kind(&self) -> Vec<(&'a str, Vec<&'a str>)> {
+        let mut out: Vec<(&'a str, Vec<&'a str>)> = Vec::new();
+        for scope in self.scopes {
+            let (Some(kind), Some(value)) = (scope.filter_kind_text(), scope.filter_value()) else {
                 continue;
             };
-            let entry = bases
-                .entry(base.into())
-                .or_insert_with(|| Filters::Some(FilterMap::new()));
-            let Filters::Some(map) = entry else {
-                continue;
-            };
-            let value = filter.value.unwrap_or_default();
-            if value.is_empty() {
-                return Err(ParseError {
-                    scope: scope.as_str().to_owned(),
-                });
+            match out.last_mut() {
+                Some((last, values)) if *last == kind => values.push(value),
+                _ => out.push((kind, vec![value])),
             }
-            map.entry(filter.kind.as_str().into())
-                .or_default()
-                .insert(value.into());
-        }
-        Ok(ParsedScopes { bases })
-    }
-
-    /// Builds a parsed set from its parts.
-    pub fn from_bases(bases: impl IntoIterator<Item = (Box<str>, Filters)>) -> ParsedScopes {
-        ParsedScopes {
-            bases: bases.into_iter().collect(),
-        }
-    }
-
-    /// What is held of `base`, if anything.
-    pub fn get(&self, base: &str) -> Option<&Filters> {
-        self.bases.get(base)
-    }
-
-    /// Whether `base` is held with any filter.
-    pub fn contains_base(&self, base: &str) -> bool {
-        self.bases.contains_key(base)
-    }
-
-    /// Every base and what is held of it, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Filters)> {
-        self.bases.iter().map(|(base, filters)| (&**base, filters))
-    }
-
-    /// The bases, sorted.
-    pub fn sorted_bases(&self) -> Vec<&str> {
-        let mut bases: Vec<&str> = self.bases.keys().map(|b| &**b).collect();
-        bases.sort_unstable();
-        bases
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.bases.is_empty()
-    }
-
-    /// JupyterHub's `unparse_scopes`: back to a scope set (`base` for `ALL`, one
-    /// `base!kind=value` per value otherwise; a kind without values contributes nothing).
-    pub fn unparse(&self) -> ScopeSet {
-        let mut out = ScopeSet::new();
-        for (base, filters) in &self.bases {
-            unparse_base(base, filters, &mut out);
         }
         out
     }
 }
 
-/// Adds the scopes of one parsed base to `out`.
-pub(crate) fn unparse_base(base: &str, filters: &Filters, out: &mut ScopeSet) {
-    match filters {
-        Filters::All => {
-            out.insert(Scope::lenient(base));
+/// Compares a filter text with `kind=value` (or with the prefix `kind=` when `value` is
+/// `None`), byte by byte, without building the string.
+fn cmp_filter(text: &str, kind: &str, value: Option<&str>) -> Ordering {
+    let text = text.as_bytes();
+    let kind = kind.as_bytes();
+    // The text starts with `kind` (then `=`), or differs from it within its length.
+    let head = text.get(..kind.len().min(text.len())).unwrap_or_default();
+    match head.cmp(kind) {
+        Ordering::Equal if text.len() < kind.len() => return Ordering::Less,
+        Ordering::Equal => {}
+        other => return other,
+    }
+    let rest = text.get(kind.len()..).unwrap_or_default();
+    match rest.first() {
+        None => Ordering::Less,
+        Some(b'=') => match value {
+            Some(value) => rest.get(1..).unwrap_or_default().cmp(value.as_bytes()),
+            None => Ordering::Equal,
+        },
+        Some(byte) => byte.cmp(&b'='),
+    }
+}
+
+/// What one base's run of scopes holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// Unfiltered: every resource.
+    All,
+    /// The run's scopes are its filters.
+    Filtered,
+    /// A filtered base without any value (only built by [`ParsedScopes::from_parts`]); the run
+    /// holds one placeholder scope that only names the base.
+    NoValues,
+}
+
+/// One base: its run `start..end` in the sorted scopes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    start: usize,
+    end: usize,
+    held: Held,
+}
+
+/// Expanded scopes in JupyterHub's parsed form. Two values are equal when they hold the same
+/// bases with the same filters (as JupyterHub's dicts compare), whatever else was parsed.
+#[derive(Clone, Debug, Default)]
+pub struct ParsedScopes {
+    /// Sorted by (base, text), deduplicated.
+    scopes: Vec<Scope>,
+    /// One run per base, sorted by base.
+    runs: Vec<Run>,
+    /// (hash of the base, index into `runs`), sorted: base lookups compare integers.
+    by_hash: Vec<(u64, usize)>,
+}
+
+impl PartialEq for ParsedScopes {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for ParsedScopes {}
+
+fn base_hash(base: &str) -> u64 {
+    FxBuildHasher.hash_one(base)
+}
+
+/// Sort order that makes each base's scopes contiguous. It equals text order unless a base is
+/// followed by a character below `!` (a space or a control character).
+fn by_base(a: &Scope, b: &Scope) -> Ordering {
+    a.base()
+        .cmp(b.base())
+        .then_with(|| a.as_str().cmp(b.as_str()))
+}
+
+impl ParsedScopes {
+    /// JupyterHub's `parse_scopes`, reading `scopes` in the order given.
+    ///
+    /// An unfiltered scope makes its base `ALL`, whatever else is listed. A filtered scope
+    /// needs a value after `=`; JupyterHub skips that check once the base is already `ALL`,
+    /// so `[read:users, read:users!user]` parses and the reverse order fails, as in JupyterHub.
+    /// Any filter kind is accepted.
+    pub fn parse<'a>(
+        scopes: impl IntoIterator<Item = &'a Scope>,
+    ) -> Result<ParsedScopes, ParseError> {
+        let mut scopes: Vec<Scope> = scopes.into_iter().cloned().collect();
+        check_values_in_order(&scopes)?;
+        if !scopes.is_sorted_by(|a, b| by_base(a, b).is_le()) {
+            scopes.sort_unstable_by(by_base);
         }
-        Filters::Some(map) => {
-            for (kind, values) in map {
-                for value in values {
-                    out.insert(Scope::lenient(format!("{base}!{kind}={value}")));
+        scopes.dedup();
+        Ok(ParsedScopes::indexed(scopes))
+    }
+
+    /// Parses a set, taking it over (no copy): JupyterHub's `parse_scopes` of the set read in
+    /// code-point order, in which an unfiltered base precedes its filtered forms.
+    pub fn from_set(set: ScopeSet) -> Result<ParsedScopes, ParseError> {
+        let mut scopes = set.into_vec();
+        if !scopes.is_sorted_by(|a, b| by_base(a, b).is_le()) {
+            scopes.sort_unstable_by(by_base);
+        }
+        check_values_in_order(&scopes)?;
+        Ok(ParsedScopes::indexed(scopes))
+    }
+
+    /// Indexes scopes sorted by (base, text).
+    fn indexed(scopes: Vec<Scope>) -> ParsedScopes {
+        let runs = index_runs(&scopes);
+        let mut parsed = ParsedScopes {
+            scopes,
+            runs,
+            by_hash: Vec::new(),
+        };
+        parsed.index_hashes();
+        parsed
+    }
+
+    fn index_hashes(&mut self) {
+        let mut by_hash: Vec<(u64, usize)> = self
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(at, run)| (base_hash(self.run_base(run)), at))
+            .collect();
+        by_hash.sort_unstable();
+        self.by_hash = by_hash;
+    }
+
+    /// Builds a parsed set from its JSON-like parts: each base with `None` for `ALL`, or its
+    /// `(kind, value)` pairs (possibly none, which holds the base for nothing).
+    pub fn from_parts<B, K, V>(
+        bases: impl IntoIterator<Item = (B, Option<Vec<(K, V)>>)>,
+    ) -> ParsedScopes
+    where
+        B: AsRef<str>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut groups: Vec<(Vec<Scope>, Held)> = Vec::new();
+        for (base, filters) in bases {
+            let base = base.as_ref();
+            let group = match filters {
+                None => (vec![Scope::lenient(base)], Held::All),
+                Some(pairs) if pairs.is_empty() => (vec![Scope::lenient(base)], Held::NoValues),
+                Some(pairs) => {
+                    let mut scopes: Vec<Scope> = pairs
+                        .iter()
+                        .map(|(k, v)| {
+                            Scope::lenient(format!("{base}!{}={}", k.as_ref(), v.as_ref()))
+                        })
+                        .collect();
+                    scopes.sort_unstable();
+                    scopes.dedup();
+                    (scopes, Held::Filtered)
                 }
-            }
+            };
+            groups.push(group);
+        }
+        groups.sort_by(|a, b| {
+            let base = |g: &(Vec<Scope>, Held)| g.0.first().map(|s| s.base().to_owned());
+            base(a).cmp(&base(b))
+        });
+        let mut parsed = ParsedScopes::default();
+        for (scopes, held) in groups {
+            let start = parsed.scopes.len();
+            parsed.scopes.extend(scopes);
+            parsed.runs.push(Run {
+                start,
+                end: parsed.scopes.len(),
+                held,
+            });
+        }
+        parsed.index_hashes();
+        parsed
+    }
+
+    fn run_base(&self, run: &Run) -> &str {
+        self.scopes.get(run.start).map_or("", Scope::base)
+    }
+
+    fn filters(&self, run: &Run) -> Filters<'_> {
+        match run.held {
+            Held::All => Filters::All,
+            Held::Filtered => Filters::Some(FilterValues {
+                scopes: self.scopes.get(run.start..run.end).unwrap_or_default(),
+            }),
+            Held::NoValues => Filters::Some(FilterValues { scopes: &[] }),
+        }
+    }
+
+    /// What is held of `base`, if anything.
+    pub fn get(&self, base: &str) -> Option<Filters<'_>> {
+        let hash = base_hash(base);
+        let first = self.by_hash.partition_point(|(h, _)| *h < hash);
+        self.by_hash
+            .get(first..)?
+            .iter()
+            .take_while(|(h, _)| *h == hash)
+            .filter_map(|(_, at)| self.runs.get(*at))
+            .find(|run| self.run_base(run) == base)
+            .map(|run| self.filters(run))
+    }
+
+    /// Whether `base` is held with any filter.
+    pub fn contains_base(&self, base: &str) -> bool {
+        self.get(base).is_some()
+    }
+
+    /// Every base and what is held of it, sorted by base.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Filters<'_>)> {
+        self.runs
+            .iter()
+            .map(|run| (self.run_base(run), self.filters(run)))
+    }
+
+    /// The bases, sorted.
+    pub fn sorted_bases(&self) -> Vec<&str> {
+        self.runs.iter().map(|run| self.run_base(run)).collect()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// JupyterHub's `unparse_scopes`: back to a scope set (`base` for `ALL`, one
+    /// `base!kind=value` per value otherwise).
+    pub fn unparse(&self) -> ScopeSet {
+        let mut out = Vec::with_capacity(self.scopes.len());
+        for run in &self.runs {
+            unparse_run(
+                self.scopes.get(run.start..run.end).unwrap_or_default(),
+                run.held,
+                &mut out,
+            );
+        }
+        ScopeSet::from_vec(out)
+    }
+
+    pub(crate) fn view(&self) -> View<'_> {
+        View {
+            scopes: &self.scopes,
+            runs: std::borrow::Cow::Borrowed(&self.runs),
         }
     }
 }
 
+/// JupyterHub raises on a filter without a value unless its base was already `ALL` earlier in
+/// the list; only lists holding such a scope need the walk.
+fn check_values_in_order(scopes: &[Scope]) -> Result<(), ParseError> {
+    let lacks_value = |s: &Scope| s.is_filtered() && s.filter_value().is_none_or(str::is_empty);
+    if !scopes.iter().any(lacks_value) {
+        return Ok(());
+    }
+    let mut all_bases: Vec<&str> = Vec::new();
+    for scope in scopes {
+        if !scope.is_filtered() {
+            all_bases.push(scope.base());
+        } else if lacks_value(scope) && !all_bases.contains(&scope.base()) {
+            return Err(ParseError {
+                scope: scope.as_str().to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The runs of scopes sorted by (base, text). A run whose first scope is unfiltered is `ALL`
+/// (an unfiltered scope sorts before its base's filtered ones).
+fn index_runs(scopes: &[Scope]) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for (at, scope) in scopes.iter().enumerate() {
+        let base = scope.base();
+        match runs.last_mut() {
+            Some(run) if scopes.get(run.start).map(Scope::base) == Some(base) => run.end = at + 1,
+            _ => runs.push(Run {
+                start: at,
+                end: at + 1,
+                held: if scope.is_filtered() {
+                    Held::Filtered
+                } else {
+                    Held::All
+                },
+            }),
+        }
+    }
+    runs
+}
+
+/// Adds the scopes one run stands for to `out`.
+fn unparse_run(run: &[Scope], held: Held, out: &mut Vec<Scope>) {
+    match held {
+        Held::All => match run.first() {
+            Some(first) if first.as_str() == first.base() => out.push(first.clone()),
+            Some(first) => out.push(Scope::lenient(first.base())),
+            None => {}
+        },
+        Held::Filtered => out.extend(run.iter().cloned()),
+        Held::NoValues => {}
+    }
+}
+
+/// A borrowed parsed form: runs over a slice sorted by (base, text). Built without copying
+/// the scopes when a [`ScopeSet`] is already in that order (the usual case).
+pub(crate) struct View<'a> {
+    pub(crate) scopes: &'a [Scope],
+    runs: std::borrow::Cow<'a, [Run]>,
+}
+
+impl<'a> View<'a> {
+    /// Indexes a set read in code-point order. `None` when its order is not (base, text), or
+    /// when a filter lacks a value: then the caller parses it the general way.
+    pub(crate) fn of_set(set: &'a ScopeSet) -> Option<View<'a>> {
+        let scopes = set.as_slice();
+        if !scopes.is_sorted_by(|a, b| by_base(a, b).is_le()) {
+            return None;
+        }
+        let runs = index_runs(scopes);
+        let valid = runs.iter().all(|run| {
+            run.held == Held::All
+                || scopes
+                    .get(run.start..run.end)
+                    .unwrap_or_default()
+                    .iter()
+                    .all(|s| s.filter_value().is_some_and(|v| !v.is_empty()))
+        });
+        valid.then_some(View {
+            scopes,
+            runs: std::borrow::Cow::Owned(runs),
+        })
+    }
+
+    /// The runs as (base, run scopes, filters), sorted by base.
+    pub(crate) fn bases(&self) -> impl Iterator<Item = (&'a str, &'a [Scope], Filters<'a>)> + '_ {
+        self.runs.iter().map(|run| {
+            let scopes: &'a [Scope] = self.scopes.get(run.start..run.end).unwrap_or_default();
+            let base = scopes.first().map_or("", Scope::base);
+            let filters = match run.held {
+                Held::All => Filters::All,
+                Held::Filtered => Filters::Some(FilterValues { scopes }),
+                Held::NoValues => Filters::Some(FilterValues { scopes: &[] }),
+            };
+            (base, scopes, filters)
+        })
+    }
+}
+
+/// Adds what `filters` of `base` stand for to `out` (`run` is the base's run of scopes).
+pub(crate) fn unparse_filters(run: &[Scope], filters: Filters<'_>, out: &mut Vec<Scope>) {
+    match filters {
+        Filters::All => unparse_run(run, Held::All, out),
+        Filters::Some(values) => out.extend(values.scopes().iter().cloned()),
+    }
+}
+
+/// Whether a sorted set is already reduced, in one pass without allocating: every filter has
+/// a value, no base is held both unfiltered and filtered, no scope ends in a bare `!`, and the
+/// order groups each base (see [`by_base`]).
+fn is_reduced(sorted: &[Scope]) -> bool {
+    let well_formed = |s: &Scope| match s.filter_value() {
+        Some(value) => !value.is_empty(),
+        None => s.as_str().len() == s.base().len(),
+    };
+    sorted.first().is_none_or(well_formed)
+        && sorted.windows(2).all(|pair| match pair {
+            [a, b] => {
+                well_formed(b)
+                    && a.base() <= b.base()
+                    && !(a.as_str().len() == a.base().len() && a.base() == b.base())
+            }
+            _ => true,
+        })
+}
+
 /// JupyterHub's `reduce_scopes`: parse then unparse, which drops filtered duplicates of
-/// unfiltered scopes (`access:services!service=x` next to `access:services`). Scopes are
-/// parsed in set order (by text), in which an unfiltered base comes before its filtered forms.
+/// unfiltered scopes (`access:services!service=x` next to `access:services`), reading the
+/// scopes in the order given.
 pub fn reduce_scopes<'a>(
     scopes: impl IntoIterator<Item = &'a Scope>,
 ) -> Result<ScopeSet, ParseError> {
     Ok(ParsedScopes::parse(scopes)?.unparse())
 }
 
-/// [`reduce_scopes`] of a set, in place and without re-parsing: a filtered scope whose base is
-/// also held unfiltered is dropped, `base!` becomes `base`, and a filter without a value is
-/// an error. Gives what `reduce_scopes` gives for the set read in code-point order.
-pub(crate) fn reduce_set(mut set: ScopeSet) -> Result<ScopeSet, ParseError> {
-    let unfiltered: rustc_hash::FxHashSet<Box<str>> = set
-        .iter()
-        .filter(|scope| !scope.is_filtered())
-        .map(|scope| scope.base().into())
-        .collect();
-    if let Some(bad) = set.iter().find(|scope| {
-        scope
-            .filter()
-            .is_some_and(|f| f.value.is_none_or(str::is_empty))
-            && !unfiltered.contains(scope.base())
-    }) {
-        return Err(ParseError {
-            scope: bad.as_str().to_owned(),
-        });
+/// [`reduce_scopes`] of a set, in place: a filtered scope whose base is also held unfiltered
+/// is dropped, `base!` becomes `base`, and a filter without a value is an error. Gives what
+/// `reduce_scopes` gives for the set read in code-point order.
+pub(crate) fn reduce_set(set: ScopeSet) -> Result<ScopeSet, ParseError> {
+    if is_reduced(set.as_slice()) {
+        return Ok(set);
     }
-    let mut trailing_bang = Vec::new();
-    set.retain(|scope| {
-        if scope.is_filtered() {
-            return !unfiltered.contains(scope.base());
+    if let Some(view) = View::of_set(&set) {
+        let already_reduced = view.bases().all(|(base, run, filters)| match filters {
+            Filters::All => run.len() == 1 && run.first().is_some_and(|s| s.as_str() == base),
+            Filters::Some(_) => true,
+        });
+        if already_reduced {
+            return Ok(set);
         }
-        if scope.as_str().len() != scope.base().len() {
-            trailing_bang.push(Scope::lenient(scope.base()));
-            return false;
+        let mut out = Vec::with_capacity(set.len());
+        for (_, run, filters) in view.bases() {
+            unparse_filters(run, filters, &mut out);
         }
-        true
-    });
-    set.extend(trailing_bang);
-    Ok(set)
+        return Ok(ScopeSet::from_vec(out));
+    }
+    reduce_scopes(&set)
 }
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
 
     fn scopes(texts: &[&str]) -> Vec<Scope> {
@@ -200,14 +519,14 @@ mod tests {
     }
 
     fn texts(set: &ScopeSet) -> Vec<&str> {
-        set.iter().map(Scope::as_str).collect()
+        set.texts().collect()
     }
 
     #[test]
     fn unfiltered_wins_in_any_order() {
         for order in [["users!user=a", "users"], ["users", "users!user=a"]] {
             let parsed = ParsedScopes::parse(&scopes(&order)).unwrap();
-            assert_eq!(parsed.get("users"), Some(&Filters::All));
+            assert_eq!(parsed.get("users"), Some(Filters::All));
         }
     }
 
@@ -243,20 +562,95 @@ mod tests {
     #[test]
     fn odd_strings_parse_as_jupyterhub_does() {
         let parsed = ParsedScopes::parse(&scopes(&["", "read:users!", "x!foo=bar"])).unwrap();
-        assert_eq!(parsed.get(""), Some(&Filters::All));
-        assert_eq!(parsed.get("read:users"), Some(&Filters::All));
+        assert_eq!(parsed.get(""), Some(Filters::All));
+        assert_eq!(parsed.get("read:users"), Some(Filters::All));
         assert!(parsed.get("x").unwrap().holds("foo", "bar"));
+    }
+
+    #[test]
+    fn lookups_by_kind_and_value() {
+        let parsed = ParsedScopes::parse(&scopes(&[
+            "s!user=bob",
+            "s!group=g1",
+            "s!user=alice",
+            "s!users=zed",
+            "s!server=alice/x",
+        ]))
+        .unwrap();
+        let Some(Filters::Some(values)) = parsed.get("s") else {
+            panic!()
+        };
+        assert!(values.holds("user", "alice"));
+        assert!(!values.holds("user", "zed"));
+        assert!(values.holds("users", "zed"));
+        assert_eq!(
+            Filters::Some(values).values("user").collect::<Vec<_>>(),
+            ["alice", "bob"]
+        );
+        assert_eq!(values.of_kind("group").len(), 1);
+        assert!(values.of_kind("service").is_empty());
+        assert_eq!(
+            values.by_kind(),
+            [
+                ("group", vec!["g1"]),
+                ("server", vec!["alice/x"]),
+                ("user", vec!["alice", "bob"]),
+                ("users", vec!["zed"])
+            ]
+        );
+    }
+
+    #[test]
+    fn bases_followed_by_low_characters_still_group() {
+        // "a b" sorts between "a" and "a!x" by text; the index must still see one run for "a".
+        let parsed = ParsedScopes::parse(&scopes(&["a!user=x", "a b", "a!user=y"])).unwrap();
+        assert_eq!(parsed.sorted_bases(), ["a", "a b"]);
+        let set: ScopeSet = scopes(&["a!user=x", "a b", "a!user=y"])
+            .into_iter()
+            .collect();
+        assert_eq!(
+            texts(&reduce_set(set).unwrap()),
+            ["a b", "a!user=x", "a!user=y"]
+        );
+    }
+
+    #[test]
+    fn equality_is_meaning_not_storage() {
+        let all = ParsedScopes::parse(&scopes(&["servers"])).unwrap();
+        let both = ParsedScopes::parse(&scopes(&["servers", "servers!user=alice"])).unwrap();
+        assert_eq!(all, both);
+        let filtered = ParsedScopes::parse(&scopes(&["servers!user=alice"])).unwrap();
+        assert_ne!(all, filtered);
+    }
+
+    #[test]
+    fn from_parts_keeps_bases_without_values() {
+        let parsed = ParsedScopes::from_parts([
+            ("read:users", Some(vec![("user", "")][..0].to_vec())),
+            (
+                "servers",
+                Some(vec![("user", "bob"), ("server", "alice/x")]),
+            ),
+            ("proxy", None),
+        ]);
+        assert!(parsed.contains_base("read:users"));
+        assert_eq!(
+            texts(&parsed.unparse()),
+            ["proxy", "servers!server=alice/x", "servers!user=bob"]
+        );
     }
 
     #[test]
     fn compat_reduce_reads_a_set_with_the_unfiltered_base_first() {
         // JupyterHub iterates the set in hash order and may raise here; hubcap never does.
-        let reduced = reduce_scopes(&ScopeSet::from_iter(scopes(&[
-            "read:users!user",
-            "read:users",
-        ])))
-        .unwrap();
-        assert_eq!(texts(&reduced), ["read:users"]);
+        let set: ScopeSet = scopes(&["read:users!user", "read:users"])
+            .into_iter()
+            .collect();
+        assert_eq!(texts(&reduce_scopes(&set).unwrap()), ["read:users"]);
+        let set: ScopeSet = scopes(&["read:users!user", "read:users"])
+            .into_iter()
+            .collect();
+        assert_eq!(texts(&reduce_set(set).unwrap()), ["read:users"]);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while1};
@@ -106,9 +107,10 @@ impl Filter<'_> {
 }
 
 /// A scope string with its parts located. Equality, order and hash are those of the text.
+/// Cloning is cheap: the text is shared.
 #[derive(Clone)]
 pub struct Scope {
-    text: Box<str>,
+    text: Arc<str>,
     /// Byte offset of the first `!`, if any.
     bang: Option<usize>,
     /// Byte offset of the first `=` after the `!`, if any.
@@ -119,12 +121,13 @@ impl Scope {
     /// Splits `text` exactly as JupyterHub does (`partition("!")`, then `partition("=")`).
     /// Never fails; a scope with an empty filter (`read:users!`) counts as unfiltered, as in
     /// JupyterHub, and still prints as written.
-    pub fn lenient(text: impl Into<Box<str>>) -> Scope {
+    pub fn lenient(text: impl Into<Arc<str>>) -> Scope {
         let text = text.into();
-        let bang = text.find('!');
+        let bytes = text.as_bytes();
+        let bang = bytes.iter().position(|b| *b == b'!');
         let eq = bang.and_then(|b| {
-            text.get(b + 1..)
-                .and_then(|after| after.find('=').map(|e| b + 1 + e))
+            let after = bytes.get(b + 1..)?;
+            after.iter().position(|c| *c == b'=').map(|e| b + 1 + e)
         });
         Scope { text, bang, eq }
     }
@@ -175,7 +178,17 @@ impl Scope {
 
     /// Builds `base!kind=value`.
     pub fn filtered(base: &str, kind: FilterKind<'_>, value: &str) -> Scope {
-        Scope::lenient(format!("{base}!{}={value}", kind.as_str()))
+        Scope::concat(&mut String::new(), &[base, "!", kind.as_str(), "=", value])
+    }
+
+    /// A scope from the concatenation of `parts`, built in `buffer` (reused between calls) so
+    /// that the scope costs one allocation.
+    pub(crate) fn concat(buffer: &mut String, parts: &[&str]) -> Scope {
+        buffer.clear();
+        for part in parts {
+            buffer.push_str(part);
+        }
+        Scope::lenient(buffer.as_str())
     }
 
     /// The whole scope text, exactly as given.
@@ -220,7 +233,17 @@ impl Scope {
 
     /// Whether the scope carries a (non-empty) filter.
     pub fn is_filtered(&self) -> bool {
-        self.filter().is_some()
+        self.bang.is_some_and(|bang| self.text.len() > bang + 1)
+    }
+
+    /// The filter's kind text (between `!` and `=`), when the filter has a `=`.
+    pub fn filter_kind_text(&self) -> Option<&str> {
+        self.text.get(self.bang? + 1..self.eq?)
+    }
+
+    /// The filter's value (after `=`), when the filter has a `=`.
+    pub fn filter_value(&self) -> Option<&str> {
+        self.text.get(self.eq? + 1..)
     }
 }
 

@@ -8,11 +8,14 @@ use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::builtins::BUILTINS;
+use crate::scope::Scope;
 
 /// One scope of the table.
 #[derive(Clone, Debug)]
 pub struct ScopeDefinition {
     name: Box<str>,
+    /// The unfiltered scope, built once so that expansions share it.
+    scope: Scope,
     description: String,
     doc_description: Option<String>,
     subscopes: Vec<String>,
@@ -60,6 +63,8 @@ impl ScopeDefinition {
 #[derive(Clone, Debug)]
 pub struct ScopeTable {
     entries: Vec<ScopeDefinition>,
+    /// Indices of `entries`, sorted by name.
+    by_name: Vec<usize>,
     index: FxHashMap<Box<str>, usize>,
     /// The closure of the scopes that `self` stands for, as names, sorted.
     self_closure: Vec<Box<str>>,
@@ -88,6 +93,7 @@ impl ScopeTable {
     pub fn jupyterhub() -> ScopeTable {
         let mut table = ScopeTable {
             entries: Vec::with_capacity(BUILTINS.len()),
+            by_name: Vec::new(),
             index: FxHashMap::default(),
             self_closure: Vec::new(),
         };
@@ -105,6 +111,7 @@ impl ScopeTable {
             }
             table.push(ScopeDefinition {
                 name: builtin.name.into(),
+                scope: Scope::lenient(builtin.name),
                 description: builtin.description.to_owned(),
                 doc_description: builtin.doc_description.map(str::to_owned),
                 subscopes: builtin.subscopes.iter().map(|s| (*s).to_owned()).collect(),
@@ -139,6 +146,7 @@ impl ScopeTable {
     ) -> ScopeDefinition {
         ScopeDefinition {
             name: name.into(),
+            scope: Scope::lenient(name),
             description,
             doc_description: None,
             subscopes,
@@ -151,6 +159,9 @@ impl ScopeTable {
     /// Computes the closure of every entry from `first` on. Earlier entries never change:
     /// a new scope cannot become a subscope of an existing one.
     pub(crate) fn compute_closures(&mut self, first: usize) {
+        let mut by_name: Vec<usize> = (0..self.entries.len()).collect();
+        by_name.sort_by(|a, b| self.name_at(*a).cmp(self.name_at(*b)));
+        self.by_name = by_name;
         for at in first..self.entries.len() {
             let mut seen = vec![false; self.entries.len()];
             let mut stack = vec![at];
@@ -210,6 +221,52 @@ impl ScopeTable {
     pub fn closure_names(&self, name: &str) -> Option<impl Iterator<Item = &str>> {
         let entry = self.get(name)?;
         Some(entry.closure.iter().map(|i| self.name_at(*i)))
+    }
+
+    /// The unfiltered scopes of `name`'s closure (itself and all transitive subscopes),
+    /// sorted by name; `None` when the table has no such scope.
+    pub(crate) fn closure_scopes(&self, name: &str) -> Option<impl Iterator<Item = &Scope>> {
+        let entry = self.get(name)?;
+        Some(
+            entry
+                .closure
+                .iter()
+                .filter_map(|i| self.entries.get(*i).map(|e| &e.scope)),
+        )
+    }
+
+    /// Marks every scope of `name`'s closure in `marks` (indexed like the table).
+    pub(crate) fn mark_closure(
+        &self,
+        name: &str,
+        marks: &mut [bool],
+    ) -> Result<(), crate::error::UnknownScope> {
+        let entry = self.get(name).ok_or_else(|| crate::error::UnknownScope {
+            name: name.to_owned(),
+        })?;
+        for at in &entry.closure {
+            if let Some(mark) = marks.get_mut(*at) {
+                *mark = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Unmarks `self` and says whether it was marked.
+    pub(crate) fn take_self(&self, marks: &mut [bool]) -> bool {
+        self.index
+            .get("self")
+            .and_then(|at| marks.get_mut(*at))
+            .is_some_and(std::mem::take)
+    }
+
+    /// The unfiltered scopes marked in `marks`, sorted by name.
+    pub(crate) fn marked_scopes(&self, marks: &[bool]) -> Vec<Scope> {
+        self.by_name
+            .iter()
+            .filter(|at| marks.get(**at).copied().unwrap_or(false))
+            .filter_map(|at| self.entries.get(*at).map(|e| e.scope.clone()))
+            .collect()
     }
 
     /// The scopes whose closure contains `name` (itself excluded), in table order: the
