@@ -132,8 +132,8 @@ fn find_grant<'a>(
     post_filter: bool,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Option<Via<'a>>, CheckError> {
-    let (base, filter) = required.split_once('!').unwrap_or((required, ""));
-    let (kind, value) = filter.split_once('=').unwrap_or((filter, ""));
+    let (base, filter) = split_at_byte(required, b'!');
+    let (kind, value) = split_at_byte(filter, b'=');
     if !kind.is_empty() && value.is_empty() {
         return Err(CheckError::Unexpanded {
             scope: required.to_owned(),
@@ -156,7 +156,7 @@ fn find_grant<'a>(
         return Ok(Some(Via::Exact));
     }
     let user = match kind {
-        "server" => value.split_once('/').map_or(value, |(user, _)| user),
+        "server" => split_at_byte(value, b'/').0,
         _ => value,
     };
     if kind == "server" && holds("user", user) {
@@ -172,6 +172,18 @@ fn find_grant<'a>(
         }
     }
     Ok(None)
+}
+
+/// `text` split around the first `byte` (excluded), or all of it and `""`. A plain loop:
+/// scope strings are short, and `memchr`'s set-up costs more than it saves there.
+fn split_at_byte(text: &str, byte: u8) -> (&str, &str) {
+    match text.bytes().position(|b| b == byte) {
+        Some(at) => (
+            text.get(..at).unwrap_or_default(),
+            text.get(at + 1..).unwrap_or_default(),
+        ),
+        None => (text, ""),
+    }
 }
 
 /// A resource that a filter can name, with the facts the check needs about it.

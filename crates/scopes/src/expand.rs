@@ -122,7 +122,7 @@ impl ScopeTable {
                 if server_filter && name.starts_with("read:user") {
                     continue;
                 }
-                out.push(Scope::concat(&mut buffer, &[name, "!", filter]));
+                out.push(Scope::with_filter(&mut buffer, name, &[filter]));
             }
         }
         Ok(())
@@ -140,7 +140,7 @@ impl ScopeTable {
         out.extend(
             self.self_closure()
                 .iter()
-                .map(|name| Scope::concat(&mut buffer, &[name, "!user=", username])),
+                .map(|name| Scope::with_filter(&mut buffer, name, &["user=", username])),
         );
     }
 

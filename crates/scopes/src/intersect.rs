@@ -66,6 +66,13 @@ fn intersect_views(
 ) -> Intersection {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
+    // The no-db warning needs a group filter somewhere; most sets have none.
+    let has_groups = |view: &View<'_>| {
+        view.scopes
+            .iter()
+            .any(|s| s.filter_kind_text() == Some("group"))
+    };
+    let mut may_warn = groups.is_none() && (has_groups(a) || has_groups(b));
     let mut b_bases = b.bases().peekable();
     for (base, run_a, filters_a) in a.bases() {
         while b_bases.next_if(|(b_base, _, _)| *b_base < base).is_some() {}
@@ -76,8 +83,11 @@ fn intersect_views(
             (Filters::All, other) => unparse_filters(run_b, other, &mut out),
             (other, Filters::All) => unparse_filters(run_a, other, &mut out),
             (Filters::Some(fa), Filters::Some(fb)) => {
-                if groups.is_none() && warnings.is_empty() {
-                    warnings.extend(unresolved_groups(base, fa, fb));
+                if may_warn {
+                    if let Some(warning) = unresolved_groups(base, fa, fb) {
+                        warnings.push(warning);
+                        may_warn = false;
+                    }
                 }
                 meet(fa, fb, groups, &mut out);
             }

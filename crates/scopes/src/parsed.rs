@@ -82,6 +82,12 @@ impl<'a> FilterValues<'a> {
 
     /// Whether `kind=value` is held.
     pub fn holds(&self, kind: &str, value: &str) -> bool {
+        if self.scopes.len() <= 8 {
+            return self
+                .scopes
+                .iter()
+                .any(|s| s.filter_value() == Some(value) && s.filter_kind_text() == Some(kind));
+        }
         self.scopes
             .binary_search_by(|s| cmp_filter(s.filter_text(), kind, Some(value)))
             .is_ok()
@@ -154,9 +160,12 @@ pub struct ParsedScopes {
     scopes: Vec<Scope>,
     /// One run per base, sorted by base.
     runs: Vec<Run>,
-    /// (hash of the base, index into `runs`), sorted: base lookups compare integers.
-    by_hash: Vec<(u64, usize)>,
+    /// Open-addressing table of the bases: run indices, probed from the base's hash.
+    slots: Vec<u32>,
 }
+
+/// An empty slot of [`ParsedScopes::slots`].
+const EMPTY: u32 = u32::MAX;
 
 impl PartialEq for ParsedScopes {
     fn eq(&self, other: &Self) -> bool {
@@ -194,41 +203,43 @@ impl ParsedScopes {
             scopes.sort_unstable_by(by_base);
         }
         scopes.dedup();
-        Ok(ParsedScopes::indexed(scopes))
+        ParsedScopes::from_vec(scopes)
     }
 
     /// Parses a set, taking it over (no copy): JupyterHub's `parse_scopes` of the set read in
     /// code-point order, in which an unfiltered base precedes its filtered forms.
     pub fn from_set(set: ScopeSet) -> Result<ParsedScopes, ParseError> {
-        let mut scopes = set.into_vec();
-        if !scopes.is_sorted_by(|a, b| by_base(a, b).is_le()) {
-            scopes.sort_unstable_by(by_base);
-        }
-        check_values_in_order(&scopes)?;
-        Ok(ParsedScopes::indexed(scopes))
+        ParsedScopes::from_vec(set.into_vec())
     }
 
-    /// Indexes scopes sorted by (base, text).
-    fn indexed(scopes: Vec<Scope>) -> ParsedScopes {
-        let runs = index_runs(&scopes);
+    /// Indexes distinct scopes.
+    fn from_vec(mut scopes: Vec<Scope>) -> Result<ParsedScopes, ParseError> {
+        let runs = sort_and_index(&mut scopes)?;
         let mut parsed = ParsedScopes {
             scopes,
             runs,
-            by_hash: Vec::new(),
+            slots: Vec::new(),
         };
-        parsed.index_hashes();
-        parsed
+        parsed.index_slots();
+        Ok(parsed)
     }
 
-    fn index_hashes(&mut self) {
-        let mut by_hash: Vec<(u64, usize)> = self
-            .runs
-            .iter()
-            .enumerate()
-            .map(|(at, run)| (base_hash(self.run_base(run)), at))
-            .collect();
-        by_hash.sort_unstable();
-        self.by_hash = by_hash;
+    /// Fills the open-addressing table of bases: a power of two at least twice the number of
+    /// runs, each slot a run index or empty, probed linearly from the base's hash.
+    fn index_slots(&mut self) {
+        let size = (self.runs.len() * 2).next_power_of_two().max(4);
+        let mut slots = vec![EMPTY; size];
+        let mask = size - 1;
+        for (at, run) in self.runs.iter().enumerate() {
+            let mut slot = base_hash(self.run_base(run)) as usize & mask;
+            while slots.get(slot).is_some_and(|s| *s != EMPTY) {
+                slot = (slot + 1) & mask;
+            }
+            if let (Some(entry), Ok(at)) = (slots.get_mut(slot), u32::try_from(at)) {
+                *entry = at;
+            }
+        }
+        self.slots = slots;
     }
 
     /// Builds a parsed set from its JSON-like parts: each base with `None` for `ALL`, or its
@@ -275,7 +286,7 @@ impl ParsedScopes {
                 held,
             });
         }
-        parsed.index_hashes();
+        parsed.index_slots();
         parsed
     }
 
@@ -295,15 +306,16 @@ impl ParsedScopes {
 
     /// What is held of `base`, if anything.
     pub fn get(&self, base: &str) -> Option<Filters<'_>> {
-        let hash = base_hash(base);
-        let first = self.by_hash.partition_point(|(h, _)| *h < hash);
-        self.by_hash
-            .get(first..)?
-            .iter()
-            .take_while(|(h, _)| *h == hash)
-            .filter_map(|(_, at)| self.runs.get(*at))
-            .find(|run| self.run_base(run) == base)
-            .map(|run| self.filters(run))
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut slot = base_hash(base) as usize & mask;
+        loop {
+            let at = *self.slots.get(slot)?;
+            let run = self.runs.get(usize::try_from(at).ok()?)?;
+            if self.run_base(run) == base {
+                return Some(self.filters(run));
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
     /// Whether `base` is held with any filter.
@@ -370,26 +382,68 @@ fn check_values_in_order(scopes: &[Scope]) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// The runs of scopes sorted by (base, text). A run whose first scope is unfiltered is `ALL`
-/// (an unfiltered scope sorts before its base's filtered ones).
-fn index_runs(scopes: &[Scope]) -> Vec<Run> {
-    let mut runs: Vec<Run> = Vec::new();
+/// Why scopes could not be indexed in one pass.
+enum Unindexable {
+    /// Not in (base, text) order: sort and index again.
+    Unsorted,
+    /// A filtered scope without a value, in a base that is not `ALL`.
+    Parse(ParseError),
+}
+
+/// The runs of scopes in (base, text) order, checked in the same pass: the bases must
+/// increase from run to run, and every scope of a filtered run needs a value. A run whose
+/// first scope is unfiltered is `ALL` (an unfiltered scope sorts before its base's filtered
+/// ones), and its other scopes are not looked at, as JupyterHub skips them.
+fn index_runs(scopes: &[Scope]) -> Result<Vec<Run>, Unindexable> {
+    let mut runs: Vec<Run> = Vec::with_capacity(scopes.len());
+    let mut run_base = "";
     for (at, scope) in scopes.iter().enumerate() {
         let base = scope.base();
         match runs.last_mut() {
-            Some(run) if scopes.get(run.start).map(Scope::base) == Some(base) => run.end = at + 1,
-            _ => runs.push(Run {
-                start: at,
-                end: at + 1,
-                held: if scope.is_filtered() {
+            Some(run) if base == run_base => run.end = at + 1,
+            last => {
+                if last.is_some() && base < run_base {
+                    return Err(Unindexable::Unsorted);
+                }
+                run_base = base;
+                let held = if scope.is_filtered() {
                     Held::Filtered
                 } else {
                     Held::All
-                },
-            }),
+                };
+                runs.push(Run {
+                    start: at,
+                    end: at + 1,
+                    held,
+                });
+            }
+        }
+        if runs.last().is_some_and(|run| run.held == Held::Filtered)
+            && scope.filter_value().is_none_or(str::is_empty)
+        {
+            return Err(Unindexable::Parse(ParseError {
+                scope: scope.as_str().to_owned(),
+            }));
         }
     }
-    runs
+    Ok(runs)
+}
+
+/// [`index_runs`], sorting `scopes` first if they are not in (base, text) order.
+fn sort_and_index(scopes: &mut [Scope]) -> Result<Vec<Run>, ParseError> {
+    match index_runs(scopes) {
+        Ok(runs) => Ok(runs),
+        Err(Unindexable::Parse(error)) => Err(error),
+        Err(Unindexable::Unsorted) => {
+            scopes.sort_unstable_by(by_base);
+            index_runs(scopes).map_err(|e| match e {
+                Unindexable::Parse(error) => error,
+                Unindexable::Unsorted => ParseError {
+                    scope: String::new(),
+                },
+            })
+        }
+    }
 }
 
 /// Adds the scopes one run stands for to `out`.
@@ -417,19 +471,8 @@ impl<'a> View<'a> {
     /// when a filter lacks a value: then the caller parses it the general way.
     pub(crate) fn of_set(set: &'a ScopeSet) -> Option<View<'a>> {
         let scopes = set.as_slice();
-        if !scopes.is_sorted_by(|a, b| by_base(a, b).is_le()) {
-            return None;
-        }
-        let runs = index_runs(scopes);
-        let valid = runs.iter().all(|run| {
-            run.held == Held::All
-                || scopes
-                    .get(run.start..run.end)
-                    .unwrap_or_default()
-                    .iter()
-                    .all(|s| s.filter_value().is_some_and(|v| !v.is_empty()))
-        });
-        valid.then_some(View {
+        let runs = index_runs(scopes).ok()?;
+        Some(View {
             scopes,
             runs: std::borrow::Cow::Owned(runs),
         })

@@ -181,6 +181,30 @@ impl Scope {
         Scope::concat(&mut String::new(), &[base, "!", kind.as_str(), "=", value])
     }
 
+    /// `base!filter`, with the filter given in parts, built in `buffer` (reused between calls)
+    /// so that the scope costs one allocation. `base` must be a name without `!` (a table
+    /// name), which spares scanning it.
+    pub(crate) fn with_filter(buffer: &mut String, base: &str, filter: &[&str]) -> Scope {
+        debug_assert!(!base.contains('!'));
+        buffer.clear();
+        buffer.push_str(base);
+        buffer.push('!');
+        for part in filter {
+            buffer.push_str(part);
+        }
+        let bang = base.len();
+        let eq = buffer
+            .as_bytes()
+            .get(bang + 1..)
+            .and_then(|after| after.iter().position(|b| *b == b'='))
+            .map(|e| bang + 1 + e);
+        Scope {
+            text: Arc::from(buffer.as_str()),
+            bang: Some(bang),
+            eq,
+        }
+    }
+
     /// A scope from the concatenation of `parts`, built in `buffer` (reused between calls) so
     /// that the scope costs one allocation.
     pub(crate) fn concat(buffer: &mut String, parts: &[&str]) -> Scope {
