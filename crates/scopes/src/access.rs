@@ -151,15 +151,14 @@ fn find_grant<'a>(
     if post_filter {
         return Err(CheckError::PostFilterOnFiltered);
     }
-    let holds = |kind: &str, value: &str| held_filters.holds(kind, value);
-    if holds(kind, value) {
+    if held_filters.holds_filter(filter) {
         return Ok(Some(Via::Exact));
     }
     let user = match kind {
         "server" => split_at_byte(value, b'/').0,
         _ => value,
     };
-    if kind == "server" && holds("user", user) {
+    if kind == "server" && held_filters.holds("user", user) {
         return Ok(Some(Via::ServerOwner { base, user }));
     }
     if let (Some(groups), "user" | "server") = (groups, kind) {

@@ -93,6 +93,16 @@ impl<'a> FilterValues<'a> {
             .is_ok()
     }
 
+    /// Whether the filter text `kind=value` is held (one comparison per scope).
+    pub(crate) fn holds_filter(&self, filter: &str) -> bool {
+        if self.scopes.len() <= 8 {
+            return self.scopes.iter().any(|s| s.filter_text() == filter);
+        }
+        self.scopes
+            .binary_search_by(|s| s.filter_text().cmp(filter))
+            .is_ok()
+    }
+
     /// The kinds present, in order, each with its values.
     pub fn by_kind(&self) -> Vec<(&'a str, Vec<&'a str>)> {
         let mut out: Vec<(&'a str, Vec<&'a str>)> = Vec::new();
