@@ -59,9 +59,16 @@ impl<'a> Target<'a> {
         }
     }
 
-    /// `required!kind=value`.
+    /// `required!kind=value`, allocated once at its final size.
     fn filtered(&self, required: &str) -> String {
-        format!("{required}!{}={}", self.kind, self.value)
+        let mut out =
+            String::with_capacity(required.len() + self.kind.len() + self.value.len() + 2);
+        out.push_str(required);
+        out.push('!');
+        out.push_str(self.kind);
+        out.push('=');
+        out.push_str(&self.value);
+        out
     }
 }
 
@@ -245,10 +252,17 @@ fn fix_for(table: &ScopeTable, requirement: &Requirement<'_>, required: &[String
             or_any_of.push(scope);
         }
     }
-    let mut text = format!("add `{add}` to a role of the caller (or to the token's scopes)");
+    let mut text =
+        String::with_capacity(160 + or_any_of.iter().map(|s| s.len() + 4).sum::<usize>());
+    text.push_str("add `");
+    text.push_str(&add);
+    text.push_str("` to a role of the caller (or to the token's scopes)");
+    for (i, scope) in or_any_of.iter().enumerate() {
+        text.push_str(if i == 0 { "; any of `" } else { "`, `" });
+        text.push_str(scope);
+    }
     if !or_any_of.is_empty() {
-        let others: Vec<String> = or_any_of.iter().map(|s| format!("`{s}`")).collect();
-        text.push_str(&format!("; any of {} would also do", others.join(", ")));
+        text.push_str("` would also do");
     }
     if requirement.post_filter {
         text.push_str("; with a filter, the list shows only the resources it names");

@@ -24,6 +24,8 @@ pub struct ScopeDefinition {
     custom: bool,
     /// Indices of every scope in this one's closure, itself included, sorted by name.
     closure: Vec<usize>,
+    /// Indices of the scopes whose closure contains this one (itself excluded), in table order.
+    ancestors: Vec<usize>,
 }
 
 impl ScopeDefinition {
@@ -118,6 +120,7 @@ impl ScopeTable {
                 raw,
                 custom: false,
                 closure: Vec::new(),
+                ancestors: Vec::new(),
             });
         }
         table.compute_closures(0);
@@ -153,6 +156,7 @@ impl ScopeTable {
             raw,
             custom: true,
             closure: Vec::new(),
+            ancestors: Vec::new(),
         }
     }
 
@@ -188,6 +192,19 @@ impl ScopeTable {
             if let Some(entry) = self.entries.get_mut(at) {
                 entry.closure = closure;
             }
+        }
+        // Ancestors: the reverse of the closures, over the whole table (a new scope can only
+        // be an ancestor of scopes defined with it, but recomputing is simpler and cheap).
+        let mut ancestors = vec![Vec::new(); self.entries.len()];
+        for (at, entry) in self.entries.iter().enumerate() {
+            for member in entry.closure.iter().filter(|m| **m != at) {
+                if let Some(list) = ancestors.get_mut(*member) {
+                    list.push(at);
+                }
+            }
+        }
+        for (entry, list) in self.entries.iter_mut().zip(ancestors) {
+            entry.ancestors = list;
         }
     }
 
@@ -272,15 +289,9 @@ impl ScopeTable {
     /// The scopes whose closure contains `name` (itself excluded), in table order: the
     /// broader scopes that would also grant it.
     pub fn ancestors(&self, name: &str) -> Vec<&str> {
-        let Some(target) = self.index.get(name).copied() else {
-            return Vec::new();
-        };
-        self.entries
-            .iter()
-            .enumerate()
-            .filter(|(i, entry)| *i != target && entry.closure.contains(&target))
-            .map(|(_, entry)| entry.name())
-            .collect()
+        self.get(name)
+            .map(|entry| entry.ancestors.iter().map(|at| self.name_at(*at)).collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn self_closure(&self) -> &[Box<str>] {
