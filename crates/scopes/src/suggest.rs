@@ -3,14 +3,20 @@
 /// The candidate closest to `input`, if it is close enough to be a plausible typo: at most a
 /// third of the input's length in edits (at least one, at most three). Case differences count
 /// as nothing, so `Read:Users` finds `read:users`.
+///
+/// The edit distance is at least the difference in length, so candidates out of reach by
+/// length are skipped before any distance is computed: a megabyte-long scope in a request body
+/// costs a lowercasing and a length count, not a distance per table name.
 pub fn did_you_mean<'c>(
     input: &str,
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<&'c str> {
     let lowered = input.to_lowercase();
-    let budget = (lowered.chars().count() / 3).clamp(1, 3);
+    let length = lowered.chars().count();
+    let budget = (length / 3).clamp(1, 3);
     candidates
         .into_iter()
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= budget)
         .map(|candidate| (edit_distance(&lowered, candidate), candidate))
         .filter(|(distance, _)| *distance <= budget)
         .min_by_key(|(distance, _)| *distance)
