@@ -181,15 +181,6 @@ fn expand(table: &ScopeTable, args: ExpandArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Memberships given as `USER:GROUP`.
-struct Memberships(BTreeMap<String, BTreeSet<String>>);
-
-impl GroupMembership for Memberships {
-    fn is_member(&self, user: &str, group: &str) -> bool {
-        self.0.is_member(user, group)
-    }
-}
-
 fn check(table: &ScopeTable, args: CheckArgs) -> Result<ExitCode> {
     let have = validated(table, &args.have, "--have")?;
     let need = validated(table, &args.need, "--need")?;
@@ -209,8 +200,7 @@ fn check(table: &ScopeTable, args: CheckArgs) -> Result<ExitCode> {
             .or_default()
             .insert(group.to_owned());
     }
-    let members = Memberships(members);
-    let groups: Option<&dyn GroupMembership> = (!members.0.is_empty()).then_some(&members);
+    let groups: Option<&dyn GroupMembership> = (!members.is_empty()).then_some(&members);
 
     let expansion = table
         .expand(&have, owner, None)
