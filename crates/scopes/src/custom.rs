@@ -248,4 +248,12 @@ mod tests {
         define(&mut table, r#"{"custom:num": {"description": 5}}"#).unwrap();
         assert_eq!(table.get("custom:num").unwrap().description(), "5");
     }
+
+    #[test]
+    fn compat_a_definition_that_is_not_a_table_lacks_a_description() {
+        // JupyterHub fails with an AttributeError or TypeError on such a value.
+        let mut table = ScopeTable::jupyterhub();
+        let err = define(&mut table, r#"{"custom:abc": "just text"}"#).unwrap_err();
+        assert_eq!(err.to_string(), "scope custom:abc='just text' missing key 'description'");
+    }
 }
