@@ -254,6 +254,9 @@ mod tests {
         // JupyterHub fails with an AttributeError or TypeError on such a value.
         let mut table = ScopeTable::jupyterhub();
         let err = define(&mut table, r#"{"custom:abc": "just text"}"#).unwrap_err();
-        assert_eq!(err.to_string(), "scope custom:abc='just text' missing key 'description'");
+        assert_eq!(
+            err.to_string(),
+            "scope custom:abc='just text' missing key 'description'"
+        );
     }
 }
