@@ -547,13 +547,6 @@ pub(crate) fn reduce_set(set: ScopeSet) -> Result<ScopeSet, ParseError> {
         return Ok(set);
     }
     if let Some(view) = View::of_set(&set) {
-        let already_reduced = view.bases().all(|(base, run, filters)| match filters {
-            Filters::All => run.len() == 1 && run.first().is_some_and(|s| s.as_str() == base),
-            Filters::Some(_) => true,
-        });
-        if already_reduced {
-            return Ok(set);
-        }
         let mut out = Vec::with_capacity(set.len());
         for (_, run, filters) in view.bases() {
             unparse_filters(run, filters, &mut out);
