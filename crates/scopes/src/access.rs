@@ -5,9 +5,10 @@
 //! [`check`] answers with the [`Grant`] that allowed access, so that decisions can say why;
 //! [`has_scope`] is the yes/no form.
 
+use crate::bytes::find_byte;
 use crate::error::CheckError;
 use crate::membership::GroupMembership;
-use crate::parsed::{Filters, ParsedScopes};
+use crate::parsed::{Direct, Filters, ParsedScopes};
 use crate::scope::Scope;
 
 /// How a held scope covers a required one.
@@ -151,15 +152,15 @@ fn find_grant<'a>(
     if post_filter {
         return Err(CheckError::PostFilterOnFiltered);
     }
-    if held_filters.holds_filter(filter) {
-        return Ok(Some(Via::Exact));
-    }
-    let user = match kind {
-        "server" => split_at_byte(value, b'/').0,
-        _ => value,
+    let is_server = kind == "server";
+    let user = match is_server {
+        true => split_at_byte(value, b'/').0,
+        false => value,
     };
-    if kind == "server" && held_filters.holds("user", user) {
-        return Ok(Some(Via::ServerOwner { base, user }));
+    match held_filters.direct(filter, is_server.then_some(user)) {
+        Some(Direct::Same) => return Ok(Some(Via::Exact)),
+        Some(Direct::Owner) => return Ok(Some(Via::ServerOwner { base, user })),
+        None => {}
     }
     if let (Some(groups), "user" | "server") = (groups, kind) {
         let mut held_groups = held_filters
@@ -173,10 +174,9 @@ fn find_grant<'a>(
     Ok(None)
 }
 
-/// `text` split around the first `byte` (excluded), or all of it and `""`. A plain loop:
-/// scope strings are short, and `memchr`'s set-up costs more than it saves there.
+/// `text` split around the first `byte` (excluded), or all of it and `""`.
 fn split_at_byte(text: &str, byte: u8) -> (&str, &str) {
-    match text.bytes().position(|b| b == byte) {
+    match find_byte(text.as_bytes(), byte) {
         Some(at) => (
             text.get(..at).unwrap_or_default(),
             text.get(at + 1..).unwrap_or_default(),

@@ -8,6 +8,7 @@ use crate::access::{Grant, check};
 use crate::error::DecisionError;
 use crate::membership::GroupMembership;
 use crate::parsed::{Filters, ParsedScopes};
+use crate::scope::Scope;
 use crate::table::ScopeTable;
 
 /// JupyterHub's message for a request without valid credentials.
@@ -59,16 +60,10 @@ impl<'a> Target<'a> {
         }
     }
 
-    /// `required!kind=value`, allocated once at its final size.
-    fn filtered(&self, required: &str) -> String {
-        let mut out =
-            String::with_capacity(required.len() + self.kind.len() + self.value.len() + 2);
-        out.push_str(required);
-        out.push('!');
-        out.push_str(self.kind);
-        out.push('=');
-        out.push_str(&self.value);
-        out
+    /// `required!kind=value` (built in `buffer` if it is too long to be stored inline).
+    /// `required` is a table name, so it has no `!`.
+    fn filtered(&self, buffer: &mut String, required: &str) -> Scope {
+        Scope::with_filter(buffer, required, &[self.kind, "=", &self.value])
     }
 }
 
@@ -109,7 +104,7 @@ pub enum Explanation {
     /// Allowed.
     Allowed {
         /// The required scope that was satisfied, with the request's filter.
-        required: String,
+        required: Scope,
         /// How the caller's scopes satisfied it.
         grant: Grant,
     },
@@ -121,9 +116,9 @@ pub enum Explanation {
     /// Denied.
     Denied {
         /// Each scope that would have allowed the request, with the request's filter.
-        required: Vec<String>,
+        required: Vec<Scope>,
         /// What the caller holds of those base scopes, for other resources.
-        held_for_other_resources: Vec<String>,
+        held_for_other_resources: Vec<Scope>,
         /// The smallest change that would allow the request.
         fix: Fix,
     },
@@ -133,10 +128,10 @@ pub enum Explanation {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Fix {
     /// The narrowest scope to add: the first required scope, limited to the target.
-    pub add: String,
+    pub add: Scope,
     /// Broader scopes that would also do (they include the required one), first the other
     /// required alternatives, then the required scope's ancestors in the table.
-    pub or_any_of: Vec<String>,
+    pub or_any_of: Vec<Scope>,
     /// The same in one sentence.
     pub text: String,
 }
@@ -168,36 +163,28 @@ pub fn decide(
             },
         });
     };
-    // Try each alternative in order, building its filtered form in one reused buffer.
-    let mut scope = String::new();
-    for base in requirement.scopes {
-        scope.clear();
-        scope.push_str(base);
-        if let Some(target) = &requirement.target {
-            scope.push('!');
-            scope.push_str(target.kind);
-            scope.push('=');
-            scope.push_str(&target.value);
-        }
-        if let Some(grant) = check(&scope, have, requirement.post_filter, groups)? {
+    // Each alternative in order, with the target's filter.
+    let mut buffer = String::new();
+    let required: Vec<Scope> = requirement
+        .scopes
+        .iter()
+        .map(|scope| match &requirement.target {
+            Some(target) => target.filtered(&mut buffer, scope),
+            None => Scope::lenient(scope),
+        })
+        .collect();
+    for scope in &required {
+        if let Some(grant) = check(scope.as_str(), have, requirement.post_filter, groups)? {
             return Ok(Decision {
                 status: 200,
                 message: None,
                 explanation: Explanation::Allowed {
-                    required: scope,
+                    required: scope.clone(),
                     grant,
                 },
             });
         }
     }
-    let required: Vec<String> = requirement
-        .scopes
-        .iter()
-        .map(|scope| match &requirement.target {
-            Some(target) => target.filtered(scope),
-            None => (*scope).to_owned(),
-        })
-        .collect();
 
     let held_bases: Vec<&str> = requirement
         .scopes
@@ -216,18 +203,26 @@ pub fn decide(
             ),
         )
     };
-    let mut held_for_other_resources: Vec<String> = Vec::new();
+    let held_count = held_bases
+        .iter()
+        .map(|base| match have.get(base) {
+            Some(Filters::Some(values)) => values.scopes().len(),
+            _ => 1,
+        })
+        .sum();
+    let mut held_for_other_resources: Vec<Scope> = Vec::with_capacity(held_count);
     for base in &held_bases {
         match have.get(base) {
-            Some(Filters::Some(values)) => held_for_other_resources
-                .extend(values.scopes().iter().map(|s| s.as_str().to_owned())),
-            Some(Filters::All) => held_for_other_resources.push((*base).to_owned()),
+            Some(Filters::Some(values)) => {
+                held_for_other_resources.extend(values.scopes().iter().cloned())
+            }
+            Some(Filters::All) => held_for_other_resources.push(Scope::lenient(base)),
             None => {}
         }
     }
     held_for_other_resources.sort_unstable();
     held_for_other_resources.dedup();
-    let fix = fix_for(table, requirement, &required);
+    let fix = fix_for(table, requirement, &required, &mut buffer);
     Ok(Decision {
         status,
         message: Some(message),
@@ -239,27 +234,41 @@ pub fn decide(
     })
 }
 
-fn fix_for(table: &ScopeTable, requirement: &Requirement<'_>, required: &[String]) -> Fix {
-    let add = required.first().cloned().unwrap_or_default();
+fn fix_for(
+    table: &ScopeTable,
+    requirement: &Requirement<'_>,
+    required: &[Scope],
+    buffer: &mut String,
+) -> Fix {
+    let add = required
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Scope::lenient(""));
     let first_base = requirement.scopes.first().copied().unwrap_or_default();
-    let mut or_any_of: Vec<String> = required.iter().skip(1).cloned().collect();
-    for ancestor in table.ancestors(first_base) {
+    let ancestors = table.ancestors(first_base);
+    let mut or_any_of: Vec<Scope> = Vec::with_capacity(required.len() + ancestors.len());
+    or_any_of.extend(required.iter().skip(1).cloned());
+    for ancestor in ancestors {
         let scope = match &requirement.target {
-            Some(target) => target.filtered(ancestor),
-            None => ancestor.to_owned(),
+            Some(target) => target.filtered(buffer, ancestor),
+            None => Scope::lenient(ancestor),
         };
         if !or_any_of.contains(&scope) {
             or_any_of.push(scope);
         }
     }
-    let mut text =
-        String::with_capacity(160 + or_any_of.iter().map(|s| s.len() + 4).sum::<usize>());
+    let mut text = String::with_capacity(
+        160 + or_any_of
+            .iter()
+            .map(|s| s.as_str().len() + 4)
+            .sum::<usize>(),
+    );
     text.push_str("add `");
-    text.push_str(&add);
+    text.push_str(add.as_str());
     text.push_str("` to a role of the caller (or to the token's scopes)");
     for (i, scope) in or_any_of.iter().enumerate() {
         text.push_str(if i == 0 { "; any of `" } else { "`, `" });
-        text.push_str(scope);
+        text.push_str(scope.as_str());
     }
     if !or_any_of.is_empty() {
         text.push_str("` would also do");

@@ -137,6 +137,7 @@ impl ScopeTable {
 
     fn expand_self_into(&self, username: &str, out: &mut Vec<Scope>) {
         let mut buffer = String::new();
+        out.reserve(self.self_closure().len());
         out.extend(
             self.self_closure()
                 .iter()
@@ -225,7 +226,9 @@ impl ScopeTable {
             // Distinct unfiltered names, in order: already reduced.
             ScopeSet::from_sorted(unfiltered)
         } else {
-            expanded.sort_unstable();
+            if !expanded.is_sorted() {
+                expanded.sort_unstable();
+            }
             expanded.dedup();
             reduce_set(ScopeSet::merge_sorted(unfiltered, expanded))?
         };

@@ -67,11 +67,7 @@ fn intersect_views(
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     // The no-db warning needs a group filter somewhere; most sets have none.
-    let has_groups = |view: &View<'_>| {
-        view.scopes
-            .iter()
-            .any(|s| s.filter_kind_text() == Some("group"))
-    };
+    let has_groups = |view: &View<'_>| view.scopes.iter().any(|s| s.is_kind("group"));
     let mut may_warn = groups.is_none() && (has_groups(a) || has_groups(b));
     let mut b_bases = b.bases().peekable();
     for (base, run_a, filters_a) in a.bases() {
@@ -128,7 +124,7 @@ fn meet(
         out.get(start..)
             .unwrap_or_default()
             .iter()
-            .filter(|s| s.filter_kind_text() == Some(kind))
+            .filter(|s| s.is_kind(kind))
             .cloned()
             .collect()
     };

@@ -3,6 +3,7 @@
 
 mod access;
 mod builtins;
+mod bytes;
 mod custom;
 mod decision;
 mod describe;

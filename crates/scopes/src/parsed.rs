@@ -7,14 +7,11 @@
 //! base. Looking up a base is a binary search; looking up `kind=value` within it is another;
 //! nothing allocates. Intersections walk two such indexes side by side.
 
-use std::cmp::Ordering;
-use std::hash::BuildHasher;
-
-use rustc_hash::FxBuildHasher;
-
+use crate::bytes::{load_word, short_eq};
 use crate::error::ParseError;
-use crate::scope::Scope;
+use crate::scope::{Scope, Shape};
 pub use crate::set::ScopeSet;
+use std::cmp::Ordering;
 
 /// What is held of one base scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +56,11 @@ impl<'a> FilterValues<'a> {
 
     /// The scopes whose filter is `kind=...`.
     pub fn of_kind(&self, kind: &str) -> &'a [Scope] {
-        let is_kind = |s: &Scope| s.filter_kind_text() == Some(kind);
+        if kind.contains('=') {
+            // No kind text contains `=`: it ends at the first one.
+            return &[];
+        }
+        let is_kind = |s: &Scope| s.is_kind(kind);
         // Most bases hold one or two filters: a scan beats a binary search there.
         let start = if self.scopes.len() <= 8 {
             self.scopes
@@ -83,24 +84,37 @@ impl<'a> FilterValues<'a> {
     /// Whether `kind=value` is held.
     pub fn holds(&self, kind: &str, value: &str) -> bool {
         if self.scopes.len() <= 8 {
-            return self
-                .scopes
-                .iter()
-                .any(|s| s.filter_value() == Some(value) && s.filter_kind_text() == Some(kind));
+            return self.scopes.iter().any(|s| s.filter_is(kind, value));
         }
         self.scopes
             .binary_search_by(|s| cmp_filter(s.filter_text(), kind, Some(value)))
             .is_ok()
     }
 
-    /// Whether the filter text `kind=value` is held (one comparison per scope).
-    pub(crate) fn holds_filter(&self, filter: &str) -> bool {
-        if self.scopes.len() <= 8 {
-            return self.scopes.iter().any(|s| s.filter_text() == filter);
+    /// Whether the filter text `kind=value` is held, or else the user `owner` (the owner of
+    /// a required server): the two grants that need no membership information. One pass
+    /// over a short run, two binary searches over a long one.
+    pub(crate) fn direct(&self, filter: &str, owner: Option<&str>) -> Option<Direct> {
+        if self.scopes.len() > 8 {
+            if self
+                .scopes
+                .binary_search_by(|s| s.filter_text().cmp(filter))
+                .is_ok()
+            {
+                return Some(Direct::Same);
+            }
+            return owner
+                .is_some_and(|owner| self.holds("user", owner))
+                .then_some(Direct::Owner);
         }
-        self.scopes
-            .binary_search_by(|s| s.filter_text().cmp(filter))
-            .is_ok()
+        let mut owner_held = false;
+        for scope in self.scopes {
+            if short_eq(scope.filter_text().as_bytes(), filter.as_bytes()) {
+                return Some(Direct::Same);
+            }
+            owner_held = owner_held || owner.is_some_and(|owner| scope.filter_is("user", owner));
+        }
+        owner_held.then_some(Direct::Owner)
     }
 
     /// The kinds present, in order, each with its values.
@@ -117,6 +131,15 @@ impl<'a> FilterValues<'a> {
         }
         out
     }
+}
+
+/// A grant found by [`FilterValues::direct`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direct {
+    /// The required filter itself is held (it wins over the owner, as in JupyterHub).
+    Same,
+    /// The required server's owner is held.
+    Owner,
 }
 
 /// Compares a filter text with `kind=value` (or with the prefix `kind=` when `value` is
@@ -170,12 +193,22 @@ pub struct ParsedScopes {
     scopes: Vec<Scope>,
     /// One run per base, sorted by base.
     runs: Vec<Run>,
-    /// Open-addressing table of the bases: run indices, probed from the base's hash.
-    slots: Vec<u32>,
+    /// Open-addressing table of the bases, probed from the base's hash.
+    slots: Vec<Slot>,
 }
 
-/// An empty slot of [`ParsedScopes::slots`].
-const EMPTY: u32 = u32::MAX;
+/// One entry of [`ParsedScopes::slots`]: a run and its base's hash, compared before the base.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    hash: u32,
+    run: u32,
+}
+
+/// An empty slot.
+const EMPTY: Slot = Slot {
+    hash: 0,
+    run: u32::MAX,
+};
 
 impl PartialEq for ParsedScopes {
     fn eq(&self, other: &Self) -> bool {
@@ -185,8 +218,21 @@ impl PartialEq for ParsedScopes {
 
 impl Eq for ParsedScopes {}
 
-fn base_hash(base: &str) -> u64 {
-    FxBuildHasher.hash_one(base)
+/// A hash of a base name from its length and its first and last eight bytes: constant time,
+/// and enough to tell apart the names of a scope table (a collision only costs a probe).
+fn base_hash(base: &str) -> u32 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes = base.as_bytes();
+    let len = bytes.len();
+    let (head, tail) = match (
+        bytes.get(..8),
+        len.checked_sub(8).and_then(|s| bytes.get(s..)),
+    ) {
+        (Some(head), Some(tail)) => (load_word(head), load_word(tail)),
+        _ => (bytes.iter().fold(0u64, |h, b| (h << 8) | u64::from(*b)), 0),
+    };
+    let mixed = (head.wrapping_mul(K) ^ tail.rotate_left(31) ^ len as u64).wrapping_mul(K);
+    (mixed >> 32) as u32
 }
 
 /// Sort order that makes each base's scopes contiguous. It equals text order unless a base is
@@ -241,12 +287,13 @@ impl ParsedScopes {
         let mut slots = vec![EMPTY; size];
         let mask = size - 1;
         for (at, run) in self.runs.iter().enumerate() {
-            let mut slot = base_hash(self.run_base(run)) as usize & mask;
-            while slots.get(slot).is_some_and(|s| *s != EMPTY) {
+            let hash = base_hash(self.run_base(run));
+            let mut slot = hash as usize & mask;
+            while slots.get(slot).is_some_and(|s| s.run != EMPTY.run) {
                 slot = (slot + 1) & mask;
             }
-            if let (Some(entry), Ok(at)) = (slots.get_mut(slot), u32::try_from(at)) {
-                *entry = at;
+            if let (Some(entry), Ok(run)) = (slots.get_mut(slot), u32::try_from(at)) {
+                *entry = Slot { hash, run };
             }
         }
         self.slots = slots;
@@ -317,12 +364,17 @@ impl ParsedScopes {
     /// What is held of `base`, if anything.
     pub fn get(&self, base: &str) -> Option<Filters<'_>> {
         let mask = self.slots.len().checked_sub(1)?;
-        let mut slot = base_hash(base) as usize & mask;
+        let hash = base_hash(base);
+        let mut slot = hash as usize & mask;
         loop {
-            let at = *self.slots.get(slot)?;
-            let run = self.runs.get(usize::try_from(at).ok()?)?;
-            if self.run_base(run) == base {
-                return Some(self.filters(run));
+            let entry = *self.slots.get(slot)?;
+            if entry.hash == hash {
+                let run = self.runs.get(usize::try_from(entry.run).ok()?)?;
+                if short_eq(self.run_base(run).as_bytes(), base.as_bytes()) {
+                    return Some(self.filters(run));
+                }
+            } else if entry.run == EMPTY.run {
+                return None;
             }
             slot = (slot + 1) & mask;
         }
@@ -408,29 +460,30 @@ fn index_runs(scopes: &[Scope]) -> Result<Vec<Run>, Unindexable> {
     let mut runs: Vec<Run> = Vec::with_capacity(scopes.len());
     let mut run_base = "";
     for (at, scope) in scopes.iter().enumerate() {
-        let base = scope.base();
-        match runs.last_mut() {
-            Some(run) if base == run_base => run.end = at + 1,
+        let (base, shape) = scope.base_and_shape();
+        let held = match runs.last_mut() {
+            Some(run) if short_eq(base.as_bytes(), run_base.as_bytes()) => {
+                run.end = at + 1;
+                run.held
+            }
             last => {
                 if last.is_some() && base < run_base {
                     return Err(Unindexable::Unsorted);
                 }
                 run_base = base;
-                let held = if scope.is_filtered() {
-                    Held::Filtered
-                } else {
-                    Held::All
+                let held = match shape {
+                    Shape::Unfiltered => Held::All,
+                    Shape::Valued | Shape::Unvalued => Held::Filtered,
                 };
                 runs.push(Run {
                     start: at,
                     end: at + 1,
                     held,
                 });
+                held
             }
-        }
-        if runs.last().is_some_and(|run| run.held == Held::Filtered)
-            && scope.filter_value().is_none_or(str::is_empty)
-        {
+        };
+        if held == Held::Filtered && shape != Shape::Valued {
             return Err(Unindexable::Parse(ParseError {
                 scope: scope.as_str().to_owned(),
             }));

@@ -22,12 +22,15 @@ use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::sync::Arc;
 
+use arrayvec::ArrayString;
+
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while1};
 use nom::combinator::{all_consuming, opt, rest};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
+use crate::bytes::{find_byte, short_eq};
 use crate::error::{ScopeSyntaxError, SyntaxProblem};
 use crate::suggest::did_you_mean;
 
@@ -107,29 +110,111 @@ impl Filter<'_> {
 }
 
 /// A scope string with its parts located. Equality, order and hash are those of the text.
-/// Cloning is cheap: the text is shared.
+/// Cloning is cheap: a short text (almost every scope) is stored inline and copied, a long
+/// one is shared.
 #[derive(Clone)]
 pub struct Scope {
-    text: Arc<str>,
-    /// Byte offset of the first `!`, if any.
-    bang: Option<usize>,
-    /// Byte offset of the first `=` after the `!`, if any.
-    eq: Option<usize>,
+    text: Text,
+    /// Byte offset of the first `!` ([`NONE`] if there is none, [`FAR`] if it does not fit).
+    bang: u32,
+    /// Byte offset of the first `=` after the `!`, encoded like `bang`.
+    eq: u32,
+}
+
+/// Texts up to this many bytes are stored inline. `read:users:activity!user=alice` is 30;
+/// 32 keeps a [`Scope`] at 48 bytes.
+const INLINE: usize = 32;
+
+/// Where a scope's text lives. Inline texts spare an allocation per scope and an atomic
+/// reference count per clone, which dominated expansion and intersection.
+#[derive(Clone)]
+enum Text {
+    Inline(ArrayString<INLINE>),
+    Shared(Arc<str>),
+}
+
+impl Text {
+    fn new(text: &str) -> Text {
+        match ArrayString::from(text) {
+            Ok(inline) => Text::Inline(inline),
+            Err(_) => Text::Shared(Arc::from(text)),
+        }
+    }
+
+    /// The concatenation of `parts`: inline when it fits, else built in `buffer` and shared.
+    fn concat<'p>(buffer: &mut String, parts: impl Iterator<Item = &'p str> + Clone) -> Text {
+        let mut inline = ArrayString::new();
+        if parts.clone().all(|part| inline.try_push_str(part).is_ok()) {
+            return Text::Inline(inline);
+        }
+        buffer.clear();
+        parts.for_each(|part| buffer.push_str(part));
+        Text::Shared(Arc::from(buffer.as_str()))
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Inline(text) => text.as_str(),
+            Text::Shared(text) => text,
+        }
+    }
+}
+
+/// An absent offset.
+const NONE: u32 = u32::MAX;
+/// An offset beyond `u32` (a text of 4 GiB): found again by scanning when asked.
+const FAR: u32 = u32::MAX - 1;
+
+fn encode(offset: Option<usize>) -> u32 {
+    match offset {
+        None => NONE,
+        Some(at) => u32::try_from(at).ok().filter(|at| *at < FAR).unwrap_or(FAR),
+    }
+}
+
+/// The first `!`, and the first `=` after it, as JupyterHub's `partition` finds them.
+fn locate(text: &str) -> (Option<usize>, Option<usize>) {
+    let bytes = text.as_bytes();
+    let bang = find_byte(bytes, b'!');
+    let eq = bang.and_then(|b| find_byte(bytes.get(b + 1..)?, b'=').map(|e| b + 1 + e));
+    (bang, eq)
 }
 
 impl Scope {
     /// Splits `text` exactly as JupyterHub does (`partition("!")`, then `partition("=")`).
     /// Never fails; a scope with an empty filter (`read:users!`) counts as unfiltered, as in
     /// JupyterHub, and still prints as written.
-    pub fn lenient(text: impl Into<Arc<str>>) -> Scope {
-        let text = text.into();
-        let bytes = text.as_bytes();
-        let bang = bytes.iter().position(|b| *b == b'!');
-        let eq = bang.and_then(|b| {
-            let after = bytes.get(b + 1..)?;
-            after.iter().position(|c| *c == b'=').map(|e| b + 1 + e)
-        });
-        Scope { text, bang, eq }
+    pub fn lenient(text: impl AsRef<str>) -> Scope {
+        let text = text.as_ref();
+        let (bang, eq) = locate(text);
+        Scope {
+            text: Text::new(text),
+            bang: encode(bang),
+            eq: encode(eq),
+        }
+    }
+
+    /// The offsets of a text too long for `u32` ones, found again.
+    #[cold]
+    #[inline(never)]
+    fn far_offsets(&self) -> (Option<usize>, Option<usize>) {
+        locate(self.as_str())
+    }
+
+    fn bang(&self) -> Option<usize> {
+        match self.bang {
+            NONE => None,
+            FAR => self.far_offsets().0,
+            at => Some(at as usize),
+        }
+    }
+
+    fn eq(&self) -> Option<usize> {
+        match self.eq {
+            NONE => None,
+            FAR => self.far_offsets().1,
+            at => Some(at as usize),
+        }
     }
 
     /// Parses a scope with hubcap's strict grammar:
@@ -181,57 +266,98 @@ impl Scope {
         Scope::concat(&mut String::new(), &[base, "!", kind.as_str(), "=", value])
     }
 
-    /// `base!filter`, with the filter given in parts, built in `buffer` (reused between calls)
-    /// so that the scope costs one allocation. `base` must be a name without `!` (a table
-    /// name), which spares scanning it.
+    /// `base!filter`, with the filter given in parts. `base` must be a name without `!` (a
+    /// table name), which spares scanning it. A long result is built in `buffer` (reused
+    /// between calls), so that the scope costs at most one allocation.
     pub(crate) fn with_filter(buffer: &mut String, base: &str, filter: &[&str]) -> Scope {
         debug_assert!(!base.contains('!'));
-        buffer.clear();
-        buffer.push_str(base);
-        buffer.push('!');
-        for part in filter {
-            buffer.push_str(part);
-        }
         let bang = base.len();
-        let eq = buffer
-            .as_bytes()
-            .get(bang + 1..)
-            .and_then(|after| after.iter().position(|b| *b == b'='))
-            .map(|e| bang + 1 + e);
+        let mut eq = None;
+        let mut at = bang + 1;
+        for part in filter {
+            if eq.is_none() {
+                eq = part.bytes().position(|b| b == b'=').map(|e| at + e);
+            }
+            at += part.len();
+        }
+        let parts = [base, "!"].into_iter().chain(filter.iter().copied());
         Scope {
-            text: Arc::from(buffer.as_str()),
-            bang: Some(bang),
-            eq,
+            text: Text::concat(buffer, parts),
+            bang: encode(Some(bang)),
+            eq: encode(eq),
         }
     }
 
-    /// A scope from the concatenation of `parts`, built in `buffer` (reused between calls) so
-    /// that the scope costs one allocation.
+    /// A scope from the concatenation of `parts`; a long one is built in `buffer` (reused
+    /// between calls), so that the scope costs at most one allocation.
     pub(crate) fn concat(buffer: &mut String, parts: &[&str]) -> Scope {
-        buffer.clear();
-        for part in parts {
-            buffer.push_str(part);
+        let text = Text::concat(buffer, parts.iter().copied());
+        let (bang, eq) = locate(text.as_str());
+        Scope {
+            text,
+            bang: encode(bang),
+            eq: encode(eq),
         }
-        Scope::lenient(buffer.as_str())
+    }
+
+    /// The base and the shape of the filter, read in one go (what indexing a set needs).
+    pub(crate) fn base_and_shape(&self) -> (&str, Shape) {
+        let text = self.as_str();
+        let Some(bang) = self.bang() else {
+            return (text, Shape::Unfiltered);
+        };
+        let base = text.get(..bang).unwrap_or_default();
+        if text.len() == bang + 1 {
+            return (base, Shape::Unfiltered);
+        }
+        match self.eq() {
+            Some(eq) if eq + 1 < text.len() => (base, Shape::Valued),
+            _ => (base, Shape::Unvalued),
+        }
+    }
+
+    /// Whether the filter is `kind=...` (what [`Scope::filter_kind_text`] would say, without
+    /// locating the `=`).
+    pub(crate) fn is_kind(&self, kind: &str) -> bool {
+        let filter = self.filter_text().as_bytes();
+        filter.get(kind.len()) == Some(&b'=')
+            && filter
+                .get(..kind.len())
+                .is_some_and(|head| short_eq(head, kind.as_bytes()))
+    }
+
+    /// Whether the filter is exactly `kind=value`, without building that text: the lengths
+    /// are compared first, which settles most mismatches.
+    pub(crate) fn filter_is(&self, kind: &str, value: &str) -> bool {
+        let filter = self.filter_text().as_bytes();
+        filter.len() == kind.len() + 1 + value.len()
+            && filter.get(kind.len()) == Some(&b'=')
+            && filter
+                .get(..kind.len())
+                .is_some_and(|head| short_eq(head, kind.as_bytes()))
+            && filter
+                .get(kind.len() + 1..)
+                .is_some_and(|tail| short_eq(tail, value.as_bytes()))
     }
 
     /// The whole scope text, exactly as given.
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.text.as_str()
     }
 
     /// The part before the first `!`: the scope name.
     pub fn base(&self) -> &str {
-        match self.bang {
-            Some(bang) => self.text.get(..bang).unwrap_or_default(),
-            None => &self.text,
+        let text = self.as_str();
+        match self.bang() {
+            Some(bang) => text.get(..bang).unwrap_or_default(),
+            None => text,
         }
     }
 
     /// The text after the first `!` (JupyterHub's `filter_`); `""` when there is none.
     pub fn filter_text(&self) -> &str {
-        match self.bang {
-            Some(bang) => self.text.get(bang + 1..).unwrap_or_default(),
+        match self.bang() {
+            Some(bang) => self.as_str().get(bang + 1..).unwrap_or_default(),
             None => "",
         }
     }
@@ -239,13 +365,14 @@ impl Scope {
     /// The filter, or `None` when the scope is unfiltered (including a trailing `!` with
     /// nothing after it, which JupyterHub treats as unfiltered).
     pub fn filter(&self) -> Option<Filter<'_>> {
-        let bang = self.bang?;
-        let text = self.text.get(bang + 1..)?;
+        let all = self.as_str();
+        let bang = self.bang()?;
+        let text = all.get(bang + 1..)?;
         if text.is_empty() {
             return None;
         }
-        let (kind, value) = match self.eq {
-            Some(eq) => (self.text.get(bang + 1..eq)?, Some(self.text.get(eq + 1..)?)),
+        let (kind, value) = match self.eq() {
+            Some(eq) => (all.get(bang + 1..eq)?, Some(all.get(eq + 1..)?)),
             None => (text, None),
         };
         Some(Filter {
@@ -257,31 +384,50 @@ impl Scope {
 
     /// Whether the scope carries a (non-empty) filter.
     pub fn is_filtered(&self) -> bool {
-        self.bang.is_some_and(|bang| self.text.len() > bang + 1)
+        self.bang()
+            .is_some_and(|bang| self.as_str().len() > bang + 1)
     }
 
     /// The filter's kind text (between `!` and `=`), when the filter has a `=`.
     pub fn filter_kind_text(&self) -> Option<&str> {
-        self.text.get(self.bang? + 1..self.eq?)
+        self.as_str().get(self.bang()? + 1..self.eq()?)
     }
 
     /// The filter's value (after `=`), when the filter has a `=`.
     pub fn filter_value(&self) -> Option<&str> {
-        self.text.get(self.eq? + 1..)
+        self.as_str().get(self.eq()? + 1..)
     }
 }
 
 impl PartialEq for Scope {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        self.as_str() == other.as_str()
     }
 }
 
 impl Eq for Scope {}
 
+impl PartialEq<str> for Scope {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Scope {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Scope {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
 impl Hash for Scope {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.text.hash(state);
+        self.as_str().hash(state);
     }
 }
 
@@ -293,25 +439,25 @@ impl PartialOrd for Scope {
 
 impl Ord for Scope {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.text.cmp(&other.text)
+        self.as_str().cmp(other.as_str())
     }
 }
 
 impl std::borrow::Borrow<str> for Scope {
     fn borrow(&self) -> &str {
-        &self.text
+        self.as_str()
     }
 }
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.text, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -325,8 +471,19 @@ impl FromStr for Scope {
 
 impl serde::Serialize for Scope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
+        serializer.serialize_str(self.as_str())
     }
+}
+
+/// The shape of a scope's filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// No filter, or an empty one (`base!`).
+    Unfiltered,
+    /// `base!kind=value` with a non-empty value.
+    Valued,
+    /// A filter without a value (`base!user`, `base!user=`).
+    Unvalued,
 }
 
 /// Characters a scope name may contain.
@@ -407,6 +564,26 @@ mod tests {
         check("", "", None);
         check("!", "", None);
         check("é!user=ü", "é", Some(("user", Some("ü"))));
+    }
+
+    #[test]
+    fn inline_and_shared_texts_behave_alike() {
+        assert!(std::mem::size_of::<Scope>() <= 48);
+        for value_len in [0, 10, 15, 16, 17, 40, 300] {
+            let value = "v".repeat(value_len);
+            let text = format!("read:users!user={value}");
+            let scope = Scope::lenient(&text);
+            assert_eq!(scope.as_str(), text);
+            assert_eq!(scope.base(), "read:users");
+            assert_eq!(scope.filter_kind_text(), Some("user"));
+            assert_eq!(scope.filter_value(), Some(value.as_str()));
+            let mut buffer = String::new();
+            let built = Scope::with_filter(&mut buffer, "read:users", &["user=", &value]);
+            assert_eq!(built, scope);
+            assert_eq!(built.filter_value(), scope.filter_value());
+            let joined = Scope::concat(&mut buffer, &["read:users", "!user=", &value]);
+            assert_eq!(joined.filter_value(), scope.filter_value());
+        }
     }
 
     #[test]

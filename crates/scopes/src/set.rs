@@ -24,7 +24,9 @@ impl ScopeSet {
 
     /// A set of the given scopes (sorted and deduplicated here).
     pub fn from_vec(mut scopes: Vec<Scope>) -> ScopeSet {
-        scopes.sort_unstable();
+        if !scopes.is_sorted() {
+            scopes.sort_unstable();
+        }
         scopes.dedup();
         ScopeSet { sorted: scopes }
     }
@@ -37,6 +39,9 @@ impl ScopeSet {
 
     /// The union of two sorted, distinct lists, by merging.
     pub(crate) fn merge_sorted(a: Vec<Scope>, b: Vec<Scope>) -> ScopeSet {
+        if a.is_empty() {
+            return ScopeSet { sorted: b };
+        }
         let mut sorted = Vec::with_capacity(a.len() + b.len());
         let mut b = b.into_iter().peekable();
         for scope in a {

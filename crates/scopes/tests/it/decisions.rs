@@ -107,13 +107,13 @@ fn parse(have: &[&str]) -> ParsedScopes {
 /// The required scope that was satisfied and the grant, of an allowed decision.
 fn granted(decision: &Decision) -> (&str, &Grant) {
     match &decision.explanation {
-        Explanation::Allowed { required, grant } => (required, grant),
+        Explanation::Allowed { required, grant } => (required.as_str(), grant),
         other => panic!("not allowed: {other:#?}"),
     }
 }
 
 /// What was held for other resources, and the fix, of a denied decision.
-fn denied(decision: &Decision) -> (&[String], &Fix) {
+fn denied(decision: &Decision) -> (&[Scope], &Fix) {
     match &decision.explanation {
         Explanation::Denied {
             held_for_other_resources,
@@ -464,7 +464,11 @@ fn nothing_held_is_403_listing_alternatives_in_handler_order() {
         .map(|s| format!("{s}!user=alice"))
         .collect();
     assert_eq!(fix.or_any_of[..others.len()], others[..]);
-    assert!(fix.or_any_of.iter().all(|s| s.ends_with("!user=alice")));
+    assert!(
+        fix.or_any_of
+            .iter()
+            .all(|s| s.as_str().ends_with("!user=alice"))
+    );
 }
 
 #[test]
@@ -552,7 +556,7 @@ fn fix_adds_the_first_required_scope_on_the_target_then_broader_ones() {
     assert!(fix.text.contains("`delete:servers!server=alice/`"));
     // The fix does fix it.
     check(
-        &[&fix.add],
+        &[fix.add.as_str()],
         DELETE_SERVER,
         Some(Target::server("alice", "")),
         200,
