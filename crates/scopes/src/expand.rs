@@ -156,6 +156,20 @@ impl ScopeTable {
         owner: Option<Owner<'_>>,
         client: Option<OAuthClient<'_>>,
     ) -> Result<Expansion, ExpandError> {
+        let mut warnings = Vec::new();
+        let scopes = self.expand_warning_into(scopes, owner, client, &mut warnings)?;
+        Ok(Expansion { scopes, warnings })
+    }
+
+    /// [`ScopeTable::expand`], adding its warnings to `warnings` even when it fails, as
+    /// JupyterHub has emitted them by the time it raises.
+    pub fn expand_warning_into<'s>(
+        &self,
+        scopes: impl IntoIterator<Item = &'s Scope>,
+        owner: Option<Owner<'_>>,
+        client: Option<OAuthClient<'_>>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<ScopeSet, ExpandError> {
         // Unfiltered scopes are marked in the table (no strings built, no sorting); filtered
         // ones are built, as their filter text must be attached to every subscope.
         let mut unfiltered = vec![false; self.iter().len()];
@@ -186,7 +200,6 @@ impl ScopeTable {
 
         expanded.sort_unstable();
         expanded.dedup();
-        let mut warnings = Vec::new();
         let mut buffer = String::new();
         expanded.retain_mut(|scope| {
             let base = scope.base();
@@ -232,7 +245,7 @@ impl ScopeTable {
             expanded.dedup();
             reduce_set(ScopeSet::merge_sorted(unfiltered, expanded))?
         };
-        Ok(Expansion { scopes, warnings })
+        Ok(scopes)
     }
 }
 

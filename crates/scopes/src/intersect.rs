@@ -95,6 +95,23 @@ fn intersect_views(
     }
 }
 
+/// The filters of one side of one base, by kind (each a contiguous run of the sorted filters).
+struct Kinds<'a> {
+    servers: &'a [Scope],
+    users: &'a [Scope],
+    groups: &'a [Scope],
+}
+
+impl<'a> Kinds<'a> {
+    fn of(values: FilterValues<'a>) -> Kinds<'a> {
+        Kinds {
+            servers: values.of_kind("server"),
+            users: values.of_kind("user"),
+            groups: values.of_kind("group"),
+        }
+    }
+}
+
 /// Adds to `out` the filters of one base that both sides hold: the common filters, a side's
 /// servers whose owner (or, with membership, a group of the owner) the other side holds, and
 /// a side's users who are members of a group the other side holds.
@@ -110,76 +127,62 @@ fn meet(
     }
     let start = out.len();
     common(fa.scopes(), fb.scopes(), out);
+    let (ka, kb) = (Kinds::of(fa), Kinds::of(fb));
     // Only servers that differ between the sides, or groups with membership information,
     // can add anything beyond the common filters.
-    let widens = |a: FilterValues<'_>, b: FilterValues<'_>| {
-        let a_servers = a.of_kind("server");
-        (!a_servers.is_empty() && a_servers != b.of_kind("server"))
-            || (groups.is_some() && b.has_kind("group") && !a.of_kind("user").is_empty())
+    let widens = |a: &Kinds<'_>, b: &Kinds<'_>| {
+        (!a.servers.is_empty() && a.servers != b.servers)
+            || (groups.is_some() && !b.groups.is_empty() && !a.users.is_empty())
     };
-    if !widens(fa, fb) && !widens(fb, fa) {
+    if !widens(&ka, &kb) && !widens(&kb, &ka) {
         return;
     }
-    let in_common = |kind: &str, out: &[Scope]| -> Vec<Scope> {
+    // What this base already has in `out`: the common filters, then what widening adds.
+    // Runs are short; looking there is cheaper than collecting copies.
+    let added = |out: &[Scope], scope: &Scope| {
         out.get(start..)
             .unwrap_or_default()
             .iter()
-            .filter(|s| s.is_kind(kind))
-            .cloned()
-            .collect()
+            .any(|s| s == scope)
     };
-    let mut servers = in_common("server", out);
-    let mut users = in_common("user", out);
-    let (initial_servers, initial_users) = (servers.len(), users.len());
-    let held = |list: &[Scope], scope: &Scope| list.iter().any(|s| s == scope);
-
-    for (a, b) in [(fa, fb), (fb, fa)] {
-        let a_servers = a.of_kind("server");
-        if !a_servers.is_empty() && a_servers != b.of_kind("server") {
-            let mut remaining: Vec<&Scope> =
-                a_servers.iter().filter(|s| !held(&servers, s)).collect();
-            if b.has_kind("user") {
-                remaining.retain(|server| {
-                    let owned =
-                        b.holds("user", owner_of(server.filter_value().unwrap_or_default()));
-                    if owned {
-                        servers.push((*server).clone());
-                    }
-                    !owned
-                });
-            }
-            if let Some(groups) = groups.filter(|_| b.has_kind("group")) {
-                for server in remaining {
-                    if in_any_group(
-                        groups,
-                        owner_of(server.filter_value().unwrap_or_default()),
-                        b,
-                    ) {
-                        servers.push(server.clone());
-                    }
+    for (a, b, b_values) in [(&ka, &kb, fb), (&kb, &ka, fa)] {
+        if !a.servers.is_empty() && a.servers != b.servers {
+            for server in a.servers {
+                if added(out, server) {
+                    continue;
+                }
+                let owner = owner_of(server.filter_value().unwrap_or_default());
+                let granted = holds_value(b.users, owner)
+                    || groups
+                        .filter(|_| !b.groups.is_empty())
+                        .is_some_and(|groups| in_any_group(groups, owner, b_values));
+                if granted {
+                    out.push(server.clone());
                 }
             }
         }
-        let a_users = a.of_kind("user");
-        if let Some(groups) = groups.filter(|_| b.has_kind("group")) {
-            if !a_users.is_empty() && a_users != b.of_kind("user") {
-                for user in a_users {
-                    if !held(&users, user)
-                        && in_any_group(groups, user.filter_value().unwrap_or_default(), b)
+        if let Some(groups) = groups.filter(|_| !b.groups.is_empty()) {
+            if !a.users.is_empty() && a.users != b.users {
+                for user in a.users {
+                    if !added(out, user)
+                        && in_any_group(groups, user.filter_value().unwrap_or_default(), b_values)
                     {
-                        users.push(user.clone());
+                        out.push(user.clone());
                     }
                 }
             }
         }
     }
+}
 
-    if servers.len() != initial_servers {
-        out.extend(servers.into_iter().skip(initial_servers));
+/// Whether one kind's filters (sorted by text, so by value) hold `value`.
+fn holds_value(filters: &[Scope], value: &str) -> bool {
+    if filters.len() <= 8 {
+        return filters.iter().any(|f| f.filter_value() == Some(value));
     }
-    if users.len() != initial_users {
-        out.extend(users.into_iter().skip(initial_users));
-    }
+    filters
+        .binary_search_by(|f| f.filter_value().unwrap_or_default().cmp(value))
+        .is_ok()
 }
 
 /// Pushes the scopes present in both sorted slices.

@@ -36,7 +36,7 @@ pub use identify::{AccessTarget, access_scopes, identify_scopes};
 pub use intersect::{Intersection, intersect, intersect_parsed, intersect_strs};
 pub use membership::GroupMembership;
 pub use parsed::{FilterValues, Filters, ParsedScopes, reduce_scopes};
-pub use pyrepr::{py_str, py_value};
+pub use pyrepr::{py_float, py_str, py_truthy, py_type_name, py_value};
 pub use scope::{Filter, FilterKind, Scope};
 pub use set::ScopeSet;
 pub use suggest::{did_you_mean, edit_distance};

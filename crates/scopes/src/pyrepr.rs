@@ -97,12 +97,59 @@ fn write_value(value: &Value, out: &mut String) {
     }
 }
 
-/// `repr(float)`: shortest round-trip digits, with `.0` for integral values.
-fn py_float(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
-        format!("{f:.1}")
-    } else {
-        format!("{f}")
+/// Python's `repr(float)`: the shortest round-trip digits, positional between 1e-4 and 1e16
+/// (with `.0` when integral), scientific with a signed two-digit exponent otherwise.
+pub fn py_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    let magnitude = f.abs();
+    if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
+        let text = format!("{f}");
+        return if text.contains('.') {
+            text
+        } else {
+            format!("{text}.0")
+        };
+    }
+    let text = format!("{f:e}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = match exponent.strip_prefix('-') {
+                Some(digits) => ('-', digits),
+                None => ('+', exponent),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
+    }
+}
+
+/// The Python type name of the object `json.loads` makes of a JSON value.
+pub fn py_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Python's truth value of the object `json.loads` makes of a JSON value.
+pub fn py_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
     }
 }
 
@@ -139,6 +186,23 @@ mod tests {
             py_value(&value),
             "{'description': 'x', 'subscopes': ['a'], 'n': None, 't': True, 'f': 1.0, 'i': 2}"
         );
+    }
+
+    #[test]
+    fn floats_and_types_like_python() {
+        for (f, want) in [
+            (1.0, "1.0"),
+            (0.5, "0.5"),
+            (1e16, "1e+16"),
+            (1e-5, "1e-05"),
+            (123456.75, "123456.75"),
+            (-0.0, "-0.0"),
+        ] {
+            assert_eq!(py_float(f), want, "{f}");
+        }
+        assert_eq!(py_type_name(&Value::Null), "NoneType");
+        assert!(!py_truthy(&Value::from("")));
+        assert!(py_truthy(&Value::from(vec![0])));
     }
 
     #[test]

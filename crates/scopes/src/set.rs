@@ -17,6 +17,13 @@ pub struct ScopeSet {
 }
 
 impl ScopeSet {
+    /// JupyterHub's `reduce_scopes` of this set read in code-point order: a filtered scope
+    /// whose base is also held unfiltered is dropped, `base!` becomes `base`, and a filter
+    /// without a value is an error. Nothing is copied when the set is already reduced.
+    pub fn reduced(self) -> Result<ScopeSet, crate::error::ParseError> {
+        crate::parsed::reduce_set(self)
+    }
+
     /// An empty set.
     pub const fn new() -> ScopeSet {
         ScopeSet { sorted: Vec::new() }
@@ -120,9 +127,13 @@ impl ScopeSet {
         out
     }
 
-    /// The scopes of this set that `other` lacks (by text).
+    /// The scopes of this set that `other` lacks (by text), in order: one walk over both.
     pub fn difference<'a>(&'a self, other: &'a ScopeSet) -> impl Iterator<Item = &'a Scope> {
-        self.iter().filter(|s| !other.contains(s.as_str()))
+        let mut others = other.iter().peekable();
+        self.iter().filter(move |scope| {
+            while others.next_if(|o| *o < *scope).is_some() {}
+            others.peek().is_none_or(|o| *o != *scope)
+        })
     }
 
     /// The scopes, in order, as a vector.
