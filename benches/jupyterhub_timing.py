@@ -130,6 +130,7 @@ def build_world():
     db.commit()
     for u in users.values():
         roles.assign_default_roles(db, u)  # "user" role (+ "admin" for carol)
+    db.add(orm.OAuthClient(identifier="jupyterhub"))  # the hub's own client, as app.py adds
     db.commit()
     return db, users
 
@@ -294,6 +295,26 @@ def build_operations(users):
         }
     )
 
+    # a token of alice's with scopes of its own (not `inherit`), so that its scopes are
+    # expanded and met with alice's on every use
+    token_stored = ["read:users!user", "servers!server=alice/x", "access:servers!server=alice/x"]
+    db = orm.object_session(alice)
+    alice_token = orm.APIToken.find(db, alice.new_api_token(scopes=token_stored, note="bench"))
+    token_expected = frozenset(
+        {
+            "access:servers!server=alice/x",
+            "delete:servers!server=alice/x",
+            "read:servers!server=alice/x",
+            "read:users!user=alice",
+            "read:users:activity!user=alice",
+            "read:users:groups!user=alice",
+            "read:users:name!user=alice",
+            "servers!server=alice/x",
+            "start:servers!server=alice/x",
+        }
+    )
+    get_scopes_for = scopes.get_scopes_for
+
     handler = StandInHandler(current_user=alice, expanded=self_expansion)
     get = handler.get  # bound decorated method
 
@@ -354,6 +375,13 @@ def build_operations(users):
             lambda: get("alice"),  # decorated method, caches cleared before each call
             lambda r: r == "ok",
             "returns 'ok'",
+        ),
+        # get_scopes_for itself is not memoised: warm means its inner caches are hot
+        "token/scopes_from_facts": (
+            lambda: get_scopes_for(alice_token),
+            lambda: get_scopes_for(alice_token),
+            lambda r: frozenset(r) == token_expected,
+            f"{len(token_expected)} scopes",
         ),
         "needs_scope/denied": (
             lambda: expect_404(get, "bob"),

@@ -15,29 +15,12 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use roles::{ADMIN_SCOPES, Holder, RoleStore, role_scopes};
 use scopes::{
-    Owner, ParsedScopes, Requirement, Scope, ScopeSet, ScopeTable, Target, decide, has_scope,
-    identify_scopes, intersect,
+    OAuthClient, Owner, ParsedScopes, Requirement, Scope, ScopeSet, ScopeTable, Target, decide,
+    has_scope, identify_scopes, intersect,
 };
-
-const ADMIN_ROLE: [&str; 16] = [
-    "admin-ui",
-    "admin:users",
-    "admin:servers",
-    "admin:services",
-    "tokens",
-    "admin:groups",
-    "list:services",
-    "read:services",
-    "read:hub",
-    "proxy",
-    "shutdown",
-    "access:services",
-    "access:servers",
-    "read:roles",
-    "read:metrics",
-    "shares",
-];
+use tokens::{TokenFacts, effective_scopes};
 
 const GET_USER: [&str; 6] = [
     "read:users",
@@ -63,9 +46,9 @@ fn benches(c: &mut Criterion) {
     let table = ScopeTable::jupyterhub();
     let alice_self = expanded(&table, &["self"], "alice");
     let alice_parsed = ParsedScopes::parse(&alice_self).unwrap();
-    let admin_parsed = ParsedScopes::parse(&expanded(&table, &ADMIN_ROLE, "carol")).unwrap();
+    let admin_parsed = ParsedScopes::parse(&expanded(&table, &ADMIN_SCOPES, "carol")).unwrap();
     let self_raw = raw(&["self"]);
-    let admin_raw = raw(&ADMIN_ROLE);
+    let admin_raw = raw(&ADMIN_SCOPES);
 
     // Parsing takes over the expanded set, as a caller does right after expansion; the copy
     // made for each iteration is not timed.
@@ -129,6 +112,34 @@ fn benches(c: &mut Criterion) {
                 None,
             )
             .unwrap()
+        })
+    });
+
+    // What a token of alice's may do, from the facts a hub has loaded: her roles' scopes
+    // expanded, the token's own scopes expanded, the two met (JupyterHub's
+    // `get_scopes_for(token)`).
+    let store = RoleStore::with_defaults();
+    let alice_roles = vec![store.get("user").unwrap()];
+    let token_stored = raw(&[
+        "read:users!user",
+        "servers!server=alice/x",
+        "access:servers!server=alice/x",
+    ]);
+    c.bench_function("token/scopes_from_facts", |b| {
+        b.iter(|| {
+            let owner = role_scopes(&table, Holder::User(black_box("alice")), &alice_roles)
+                .unwrap()
+                .scopes;
+            let facts = TokenFacts {
+                owner: Owner::User("alice"),
+                owner_role_scopes: &owner,
+                direct_share_scopes: vec![],
+                token_scopes: &token_stored,
+                client: OAuthClient::HUB,
+            };
+            let got = effective_scopes(&table, &facts, None).unwrap();
+            assert_eq!(got.scopes.len(), 9);
+            got
         })
     });
 

@@ -94,8 +94,9 @@ def _bootstrap():
             file=sys.stderr,
         )
         sys.exit(2)
-    if os.environ.get("PYTHONHASHSEED") != "0":
-        # set iteration order (warning order, set renderings in messages) depends on it
+    if os.environ.get("PYTHONHASHSEED") != "0" and not os.environ.get("HUBCAP_ORACLE_KEEP_HASH_SEED"):
+        # set iteration order (warning order, set renderings in messages) depends on it;
+        # HUBCAP_ORACLE_KEEP_HASH_SEED=1 keeps another seed (generate_domain.py --seed-check)
         env = dict(os.environ, PYTHONHASHSEED="0")
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
 

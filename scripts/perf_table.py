@@ -30,6 +30,7 @@ IDS = [
     "has_scope/via_filter",
     "needs_scope/allowed",
     "needs_scope/denied",
+    "token/scopes_from_facts",
 ]
 
 

@@ -7,9 +7,11 @@
 //! whose `fn` the runner does not know fails; nothing is skipped.
 
 mod compare;
+mod domain_fns;
 mod error;
 mod normalize;
 mod scope_fns;
+mod share_fns;
 mod world;
 
 use std::path::Path;
@@ -129,6 +131,7 @@ pub fn run_file(file: &VectorFile) -> Report {
     let mut state = State {
         world: &file.world,
         table: scopes::ScopeTable::jupyterhub(),
+        domain: domain_fns::Domain::from_world(&file.world),
     };
     for (index, vector) in file.vectors.iter().enumerate() {
         let call = Call {
@@ -139,11 +142,13 @@ pub fn run_file(file: &VectorFile) -> Report {
         };
         let outcome = state
             .run(&vector.function, &call)
+            .or_else(|| state.run_domain(&vector.function, &call))
             .unwrap_or_else(|| Err(RunError::UnknownFn(vector.function.clone())));
         let mismatch = match outcome {
             Err(error) => Some(Value::from(format!("cannot run: {error}"))),
             Ok(outcome) => {
-                let output_ok = compare::outputs_match(&vector.output, &outcome.output);
+                let output_ok =
+                    compare::outputs_match(&vector.function, &vector.output, &outcome.output);
                 let warnings_ok = vector
                     .warnings
                     .as_ref()

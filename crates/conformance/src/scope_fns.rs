@@ -24,12 +24,15 @@ pub struct Call<'v> {
     pub db: bool,
 }
 
-/// The state a file's vectors share: the scope table, which custom scopes change.
+/// The state a file's vectors share: the scope table, which custom scopes change, and the
+/// roles and shares of the domain `fn`s.
 pub struct State<'w> {
     /// The world of the file.
     pub world: &'w World,
     /// The scope table.
     pub table: ScopeTable,
+    /// Roles and shares.
+    pub domain: crate::domain_fns::Domain,
 }
 
 impl State<'_> {
@@ -373,25 +376,25 @@ fn unparse(input: &Value) -> Result<Outcome, RunError> {
     )))
 }
 
-fn field<'v>(input: &'v Value, key: &str) -> Result<&'v Value, RunError> {
+pub(crate) fn field<'v>(input: &'v Value, key: &str) -> Result<&'v Value, RunError> {
     input
         .get(key)
         .ok_or_else(|| RunError::bad_input(format!("input has no `{key}`")))
 }
 
-fn field_str<'v>(input: &'v Value, key: &str) -> Result<&'v str, RunError> {
+pub(crate) fn field_str<'v>(input: &'v Value, key: &str) -> Result<&'v str, RunError> {
     field(input, key)?
         .as_str()
         .ok_or_else(|| RunError::bad_input(format!("input `{key}` must be a string")))
 }
 
-fn str_input(input: &Value) -> Result<&str, RunError> {
+pub(crate) fn str_input(input: &Value) -> Result<&str, RunError> {
     input
         .as_str()
         .ok_or_else(|| RunError::bad_input("input must be a string"))
 }
 
-fn strings(value: &Value) -> Result<Vec<String>, RunError> {
+pub(crate) fn strings(value: &Value) -> Result<Vec<String>, RunError> {
     value
         .as_array()
         .and_then(|items| {
@@ -404,10 +407,10 @@ fn strings(value: &Value) -> Result<Vec<String>, RunError> {
 }
 
 /// A list of scope strings, in order.
-fn scope_list(value: &Value) -> Result<Vec<Scope>, RunError> {
+pub(crate) fn scope_list(value: &Value) -> Result<Vec<Scope>, RunError> {
     Ok(strings(value)?.into_iter().map(Scope::lenient).collect())
 }
 
-fn scope_set(value: &Value) -> Result<ScopeSet, RunError> {
+pub(crate) fn scope_set(value: &Value) -> Result<ScopeSet, RunError> {
     Ok(scope_list(value)?.into_iter().collect())
 }

@@ -149,6 +149,25 @@ impl World {
         Err(bad())
     }
 
+    /// The OAuth client attached to the world server `user/name`, if there is one.
+    pub fn server_client<'w>(&'w self, user: &'w str, name: &'w str) -> Option<OAuthClient<'w>> {
+        let identifier = self
+            .oauth_clients
+            .iter()
+            .find(|(_, target)| {
+                target
+                    .get("spawner")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.split_once('/'))
+                    == Some((user, name))
+            })
+            .map(|(id, _)| id.as_str())?;
+        Some(OAuthClient {
+            identifier,
+            target: ClientTarget::Server { user, server: name },
+        })
+    }
+
     /// A world server `USER/SERVER`, split.
     pub fn server<'s>(&self, server: &'s str) -> Result<(&'s str, &'s str), RunError> {
         if !self.spawners.iter().any(|s| s == server) {

@@ -37,6 +37,44 @@ fn committed_scope_vectors_all_pass() {
 }
 
 #[test]
+fn committed_domain_vectors_all_pass() {
+    let report = run_path(&committed("domain.json"));
+    for m in &report.failures {
+        eprintln!(
+            "#{} {} input={} expected={} got={}",
+            m.index, m.function, m.input, m.expected, m.got
+        );
+    }
+    assert_eq!(report.failed(), 0);
+    assert!(report.passed >= 500, "only {} vectors", report.passed);
+}
+
+#[test]
+fn a_share_the_runner_did_not_make_fails_what_follows() {
+    // Drop the first Share.grant: the shares that later vectors see no longer match.
+    let mut file = load("domain.json");
+    let at = file
+        .vectors
+        .iter()
+        .position(|v| v.function == "Share.grant")
+        .unwrap();
+    file.vectors.remove(at);
+    assert!(run_file(&file).failed() > 0);
+}
+
+#[test]
+fn a_changed_token_message_fails() {
+    let mut file = load("domain.json");
+    let vector = file
+        .vectors
+        .iter_mut()
+        .find(|v| v.function == "APIToken.new")
+        .unwrap();
+    vector.output["message"] = serde_json::Value::from("something else");
+    assert_eq!(run_file(&file).failed(), 1);
+}
+
+#[test]
 fn a_changed_output_fails() {
     let mut file = load("scopes.json");
     let vector = file
