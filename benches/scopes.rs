@@ -20,6 +20,7 @@ use scopes::{
     OAuthClient, Owner, ParsedScopes, Requirement, Scope, ScopeSet, ScopeTable, Target, decide,
     has_scope, identify_scopes, intersect,
 };
+use sharing::{CodeIdentity, Recipient, ShareCode, SharedServer, Timestamp, grant};
 use tokens::{TokenFacts, effective_scopes};
 
 const GET_USER: [&str; 6] = [
@@ -141,6 +142,38 @@ fn benches(c: &mut Criterion) {
             assert_eq!(got.scopes.len(), 9);
             got
         })
+    });
+
+    // Redeeming a share code: not expired, the code's scopes merged into the recipient's
+    // share of that server (here an existing share with one scope), the exchange counted.
+    let server = SharedServer::new("alice", "x");
+    let now = Timestamp::from_unix_seconds(1_700_000_000).unwrap();
+    let code = ShareCode::create(
+        server.clone(),
+        &raw(&["access:servers", "read:servers"]),
+        None,
+        now,
+        CodeIdentity::new(
+            1,
+            "69KNWCjbGQA3ncpAKE9trgvRzLyKptafKAm3k0fL7-w",
+            "sha512:1:x:y",
+        ),
+    )
+    .unwrap();
+    let bob = Recipient::User("bob".to_owned());
+    let existing = grant(None, &server, &bob, Some(&raw(&["access:servers"])), now)
+        .unwrap()
+        .share;
+    c.bench_function("share_code/exchange_decision", |b| {
+        b.iter_batched(
+            || (code.clone(), existing.clone()),
+            |(mut code, share)| {
+                let granted = code.exchange(Some(share), black_box(&bob), now).unwrap();
+                assert_eq!(granted.share.scopes.len(), 2);
+                (code, granted)
+            },
+            BatchSize::SmallInput,
+        )
     });
 
     for (name, user, status) in [

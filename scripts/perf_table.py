@@ -31,6 +31,7 @@ IDS = [
     "needs_scope/allowed",
     "needs_scope/denied",
     "token/scopes_from_facts",
+    "share_code/exchange_decision",
 ]
 
 

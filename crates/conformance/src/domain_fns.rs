@@ -3,13 +3,16 @@
 //! (shares persist; FORMAT.md §4).
 
 use roles::{
-    Holder, HolderFacts, ReceivedShare, Role, RoleStore, create_role, default_roles, raw_scopes,
-    role_scopes, scopes_for, scopes_for_warning_into, validate_role_name,
+    Holder, HolderFacts, ReceivedShare, Role, RoleStore, create_role, default_roles, role_scopes,
+    scopes_for, scopes_for_warning_into, validate_role_name,
 };
 use scopes::{OAuthClient, Owner, Scope, Warning};
 use serde_json::{Value, json};
 use sharing::{Recipient, Share, ShareCode};
-use tokens::{TokenFacts, check_token_scopes, effective_scopes, resolve_requested_scopes};
+use tokens::{
+    TokenFacts, TokenRequest, check_token_scopes, effective_scopes, issue_token,
+    resolve_requested_scopes,
+};
 
 use crate::error::RunError;
 use crate::normalize::{Outcome, set_json};
@@ -215,70 +218,37 @@ impl State<'_> {
         })
     }
 
-    /// `APIToken.new`: only failures are recorded; the checks in JupyterHub's order.
+    /// `APIToken.new`: only failures are recorded.
     fn new_token(&self, call: &Call<'_>) -> Result<Outcome, RunError> {
         let input = call.input;
-        let requested = match (input.get("scopes"), input.get("roles")) {
-            (Some(_), Some(_)) => {
-                return Ok(Outcome::plain(json!({
-                    "error": "ValueError",
-                    "message": "Can only assign one of scopes or roles when creating tokens."
-                })));
-            }
-            (Some(scopes), None) => strings(scopes)?,
-            (None, Some(names)) => {
-                let mut raw = Vec::new();
-                for name in strings(names)? {
-                    match self.domain.roles.get(&name) {
-                        Some(role) => raw.push(role),
-                        None => {
-                            return Ok(Outcome::plain(json!({
-                                "error": "ValueError",
-                                "message": format!("No such role: {name}")
-                            })));
-                        }
-                    }
-                }
-                raw_scopes(&raw).texts().map(str::to_owned).collect()
-            }
-            (None, None) => match self.domain.roles.get("token") {
-                Some(role) => role.scopes.clone(),
-                None => vec![tokens::INHERIT.to_owned()],
-            },
+        let scopes = input.get("scopes").map(strings).transpose()?;
+        let roles = input.get("roles").map(strings).transpose()?;
+        let request = TokenRequest {
+            scopes: scopes.as_deref(),
+            roles: roles.as_deref(),
+            expires_in: input.get("expires_in"),
         };
         let client = match input.get("oauth_client") {
-            Some(descriptor) => self.world.client(descriptor)?,
-            None => Some(OAuthClient::HUB),
+            Some(descriptor) => self.world.client(descriptor)?.unwrap_or(OAuthClient::HUB),
+            None => OAuthClient::HUB,
         };
-        if let Err(e) = self
-            .table
-            .check_exist(requested.iter().map(String::as_str), Some("token"))
-        {
-            return Ok(Outcome::plain(error_json(e.class().as_str(), &e)));
-        }
         let (owner, facts) = self.owner_of(call.owner)?;
         let held =
             |warnings: &mut Vec<Warning>| scopes_for_warning_into(&self.table, &facts, warnings);
-        let requested: Vec<Scope> = requested.into_iter().map(Scope::lenient).collect();
-        let (verdict, _) = check_token_scopes(
+        match issue_token(
             &self.table,
-            &requested,
+            &self.domain.roles,
+            &request,
             owner,
             held,
             client,
             Some(self.world),
-        );
-        if let Err(e) = verdict {
-            return Ok(Outcome::plain(error_json(e.class().as_str(), &e)));
+        ) {
+            Err(e) => Ok(Outcome::plain(error_json(e.python_class(), &e))),
+            Ok(_) => Err(RunError::bad_input(
+                "APIToken.new vectors record failures, and hubcap created this token",
+            )),
         }
-        if let Some(expires_in) = input.get("expires_in") {
-            if let Some(message) = expires_in_error(expires_in) {
-                return Ok(Outcome::plain(message));
-            }
-        }
-        Err(RunError::bad_input(
-            "APIToken.new vectors record failures, and hubcap created this token",
-        ))
     }
 
     /// The roles and received shares of a world user or service.
@@ -351,25 +321,6 @@ impl State<'_> {
 
 fn unknown(kind: &str, name: &str) -> RunError {
     RunError::bad_input(format!("{kind} `{name}` is not in the world"))
-}
-
-/// `APIToken.new`'s check of `expires_in`, as an error object.
-fn expires_in_error(value: &Value) -> Option<Value> {
-    let message =
-        |repr: String| format!("expires_in must be a positive integer or null, not {repr}");
-    // JupyterHub truncates with int() first and prints the truncated value.
-    let truncated = match value {
-        Value::Null => return None,
-        Value::Number(n) => n.as_f64().map_or(0.0, f64::trunc),
-        Value::Bool(b) => f64::from(u8::from(*b)),
-        other => {
-            return Some(
-                json!({"error": "TypeError", "message": message(scopes::py_value(other))}),
-            );
-        }
-    };
-    (truncated < 1.0)
-        .then(|| json!({"error": "ValueError", "message": message(format!("{truncated:.0}"))}))
 }
 
 /// `(kind, name)` of an owner descriptor.

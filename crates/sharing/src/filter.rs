@@ -13,7 +13,7 @@
 //! [`refilter`] is the unchecked form (`check=False`) that JupyterHub 6.1.1 applies every time
 //! it reads a share's scopes, so that shares follow renames of their user and server.
 
-use scopes::{Scope, ScopeSet};
+use scopes::{FilterKind, Scope, ScopeSet};
 
 use crate::target::SharedServer;
 
@@ -94,9 +94,15 @@ pub fn refilter<'a>(
     scopes: impl IntoIterator<Item = &'a Scope>,
     server: &SharedServer,
 ) -> ScopeSet {
+    let full_name = server.full_name();
+    let filter = server.filter();
     scopes
         .into_iter()
-        .map(|scope| server.scope(scope.base()))
+        .map(|scope| match scope.filter_text() == filter {
+            // Already filtered to this server (the usual case): keep it as it is.
+            true => scope.clone(),
+            false => Scope::filtered(scope.base(), FilterKind::Server, &full_name),
+        })
         .collect()
 }
 

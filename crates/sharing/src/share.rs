@@ -67,6 +67,10 @@ pub(crate) fn current_scopes(scopes: &ScopeSet, server: &SharedServer) -> ScopeS
 }
 
 pub(crate) fn refresh(scopes: &mut ScopeSet, server: &SharedServer) -> bool {
+    let filter = server.filter();
+    if scopes.iter().all(|s| s.filter_text() == filter) {
+        return false;
+    }
     let current = refilter(&*scopes, server);
     let changed = current != *scopes;
     if changed {

@@ -19,6 +19,7 @@
 //! - what a token may do: [`effective_scopes`] (`get_scopes_for(token)`: its own scopes met
 //!   with its owner's current ones, `inherit`, identify scopes, the issuing client's access
 //!   scope, JupyterHub's quirks);
+//! - issuing a token: [`issue_token`] (`APIToken.new`'s checks, in its order);
 //! - what a token may be given: [`check_token_scopes`] (`_check_token_scopes`, with the
 //!   "Not assigning requested scopes ..." refusal) and [`resolve_requested_scopes`] (OAuth and
 //!   server tokens);
@@ -31,6 +32,7 @@ mod error;
 mod expiry;
 mod explain;
 mod hash;
+mod issue;
 mod secret;
 mod server_tokens;
 mod token_scopes;
@@ -45,6 +47,7 @@ pub use explain::{
 pub use hash::{
     Algorithm, DEFAULT_ROUNDS, GENERATED_ROUNDS, Origin, SALT_BYTES, TokenHash, hash, verify,
 };
+pub use issue::{IssueError, Issued, TokenRequest, issue_token, requested_scopes};
 pub use secret::{
     MAX_LENGTH, MIN_LENGTH, PREFIX_LENGTH, SHARE_CODE_BYTES, Secret, char_len, check_max_length,
     check_min_length, new_share_code, new_token, prefix,
