@@ -178,13 +178,19 @@ enum Held {
     NoValues,
 }
 
-/// One base: its run `start..end` in the sorted scopes.
+/// One base: its run `start..end` in the sorted scopes, and (in a [`ParsedScopes`]) the
+/// hash of its base.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Run {
     start: usize,
     end: usize,
     held: Held,
+    hash: u32,
 }
+
+/// Up to this many bases, a lookup scans the runs' hashes instead of probing a table: as
+/// fast, and parsing allocates no table.
+const SCAN_RUNS: usize = 16;
 
 /// Expanded scopes in JupyterHub's parsed form. Two values are equal when they hold the same
 /// bases with the same filters (as JupyterHub's dicts compare), whatever else was parsed.
@@ -281,14 +287,23 @@ impl ParsedScopes {
         Ok(parsed)
     }
 
-    /// Fills the open-addressing table of bases: a power of two at least twice the number of
-    /// runs, each slot a run index or empty, probed linearly from the base's hash.
+    /// Hashes each run's base and, beyond [`SCAN_RUNS`] bases, fills the open-addressing
+    /// table of bases: a power of two at least twice the number of runs, each slot a run index
+    /// or empty, probed linearly from the base's hash.
     fn index_slots(&mut self) {
+        let scopes = &self.scopes;
+        for run in &mut self.runs {
+            run.hash = base_hash(scopes.get(run.start).map_or("", Scope::base));
+        }
+        if self.runs.len() <= SCAN_RUNS {
+            self.slots = Vec::new();
+            return;
+        }
         let size = (self.runs.len() * 2).next_power_of_two().max(4);
         let mut slots = vec![EMPTY; size];
         let mask = size - 1;
         for (at, run) in self.runs.iter().enumerate() {
-            let hash = base_hash(self.run_base(run));
+            let hash = run.hash;
             let mut slot = hash as usize & mask;
             while slots.get(slot).is_some_and(|s| s.run != EMPTY.run) {
                 slot = (slot + 1) & mask;
@@ -342,6 +357,7 @@ impl ParsedScopes {
                 start,
                 end: parsed.scopes.len(),
                 held,
+                hash: 0,
             });
         }
         parsed.index_slots();
@@ -364,8 +380,16 @@ impl ParsedScopes {
 
     /// What is held of `base`, if anything.
     pub fn get(&self, base: &str) -> Option<Filters<'_>> {
-        let mask = self.slots.len().checked_sub(1)?;
         let hash = base_hash(base);
+        let Some(mask) = self.slots.len().checked_sub(1) else {
+            return self
+                .runs
+                .iter()
+                .find(|run| {
+                    run.hash == hash && short_eq(self.run_base(run).as_bytes(), base.as_bytes())
+                })
+                .map(|run| self.filters(run));
+        };
         let mut slot = hash as usize & mask;
         loop {
             let entry = *self.slots.get(slot)?;
@@ -480,6 +504,7 @@ fn index_runs(scopes: &[Scope]) -> Result<Vec<Run>, Unindexable> {
                     start: at,
                     end: at + 1,
                     held,
+                    hash: 0,
                 });
                 held
             }
