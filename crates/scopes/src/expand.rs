@@ -107,11 +107,20 @@ impl ScopeTable {
     }
 
     fn expand_scope_into(&self, scope: &Scope, out: &mut Vec<Scope>) -> Result<(), UnknownScope> {
-        let base = scope.base();
+        self.expand_filtered_into(scope.base(), scope.filter_text(), out)
+    }
+
+    /// `base`'s closure, each with `filter` (see [`ScopeTable::expand_scope`]).
+    fn expand_filtered_into(
+        &self,
+        base: &str,
+        filter: &str,
+        out: &mut Vec<Scope>,
+    ) -> Result<(), UnknownScope> {
         let members = self.closure_scopes(base).ok_or_else(|| UnknownScope {
             name: base.to_owned(),
         })?;
-        let filter = scope.filter_text();
+        out.reserve(members.size_hint().0);
         if filter.is_empty() {
             out.extend(members.cloned());
         } else {
@@ -172,17 +181,6 @@ impl ScopeTable {
     ) -> Result<ScopeSet, ExpandError> {
         // Unfiltered scopes are marked in the table (no strings built, no sorting); filtered
         // ones are built, as their filter text must be attached to every subscope.
-        let mut unfiltered = vec![false; self.iter().len()];
-        let mut expanded = Vec::new();
-        for scope in scopes {
-            if scope.filter_text().is_empty() {
-                self.mark_closure(scope.base(), &mut unfiltered)?;
-            } else {
-                self.expand_scope_into(scope, &mut expanded)?;
-            }
-        }
-        let has_self = self.take_self(&mut unfiltered);
-
         let user = match owner {
             Some(Owner::User(name)) => Some(name),
             _ => None,
@@ -198,31 +196,77 @@ impl ScopeTable {
             _ => {}
         }
 
-        expanded.sort_unstable();
-        expanded.dedup();
-        let mut buffer = String::new();
-        expanded.retain_mut(|scope| {
-            let base = scope.base();
-            let resolved = match scope.filter_text() {
-                "user" => user.map(|name| [base, "!user=", name, "", ""]),
-                "service" => service.map(|name| [base, "!service=", name, "", ""]),
-                "server" => server.map(|(user, name)| [base, "!server=", user, "/", name]),
-                _ => return true,
-            };
-            match resolved {
-                Some(parts) => {
-                    *scope = Scope::concat(&mut buffer, &parts);
-                    true
+        // A bare filter with a target is resolved before expanding (the same filter goes to
+        // every subscope); one without is expanded bare, and dropped with a warning below.
+        // Each is built when first needed.
+        let (mut user_filter, mut service_filter, mut server_filter) = (None, None, None);
+
+        let mut unfiltered = vec![false; self.iter().len()];
+        let mut expanded = Vec::new();
+        let (mut only_self, mut any_unfiltered, mut bare_left) = (true, false, false);
+        for scope in scopes {
+            if scope.filter_text().is_empty() {
+                only_self &= scope.base() == "self";
+                any_unfiltered = true;
+                self.mark_closure(scope.base(), &mut unfiltered)?;
+            } else {
+                only_self = false;
+                let filter = match scope.filter_text() {
+                    "user" => user.map(|name| {
+                        user_filter
+                            .get_or_insert_with(|| format!("user={name}"))
+                            .as_str()
+                    }),
+                    "service" => service.map(|name| {
+                        service_filter
+                            .get_or_insert_with(|| format!("service={name}"))
+                            .as_str()
+                    }),
+                    "server" => server.map(|(user, name)| {
+                        server_filter
+                            .get_or_insert_with(|| format!("server={user}/{name}"))
+                            .as_str()
+                    }),
+                    other => Some(other),
+                };
+                match filter {
+                    Some(filter) => {
+                        self.expand_filtered_into(scope.base(), filter, &mut expanded)?
+                    }
+                    None => {
+                        bare_left = true;
+                        self.expand_scope_into(scope, &mut expanded)?;
+                    }
                 }
-                None => {
+            }
+        }
+        let has_self = self.take_self(&mut unfiltered);
+        if let (true, true, Some(Owner::User(name))) = (only_self, has_self, owner) {
+            if !name.is_empty() {
+                // The default `user` role is `self` alone, and its expansion is already
+                // sorted, distinct and reduced: nothing else to do.
+                let mut scopes = Vec::new();
+                self.expand_self_into(name, &mut scopes);
+                return Ok(ScopeSet::from_sorted(scopes));
+            }
+        }
+
+        if bare_left {
+            // Bare filters without a target: each distinct expanded scope is dropped with a
+            // warning, as JupyterHub warns once per scope of its expanded set.
+            expanded.sort_unstable();
+            expanded.dedup();
+            expanded.retain(|scope| match scope.filter_text() {
+                "user" | "service" | "server" => {
                     warnings.push(Warning::NoFilterTarget {
                         kind: scope.filter_text().to_owned(),
                         scope: scope.clone(),
                     });
                     false
                 }
-            }
-        });
+                _ => true,
+            });
+        }
 
         if has_self {
             // JupyterHub tests the name's truthiness: a user named "" gets nothing either.
@@ -234,7 +278,10 @@ impl ScopeTable {
             }
         }
 
-        let unfiltered = self.marked_scopes(&unfiltered);
+        let unfiltered = match any_unfiltered {
+            true => self.marked_scopes(&unfiltered),
+            false => Vec::new(),
+        };
         let scopes = if expanded.is_empty() {
             // Distinct unfiltered names, in order: already reduced.
             ScopeSet::from_sorted(unfiltered)

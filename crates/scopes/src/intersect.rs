@@ -64,7 +64,8 @@ fn intersect_views(
     b: &View<'_>,
     groups: Option<&dyn GroupMembership>,
 ) -> Intersection {
-    let mut out = Vec::new();
+    // The meeting rarely outgrows the smaller side by much: one allocation, usually.
+    let mut out = Vec::with_capacity(a.scopes.len().min(b.scopes.len()) + 4);
     let mut warnings = Vec::new();
     // The no-db warning needs a group filter somewhere; most sets have none.
     let has_groups = |view: &View<'_>| view.scopes.iter().any(|s| s.is_kind("group"));
