@@ -307,6 +307,52 @@ fn server_role_scope(facts: &RequestFacts<'_>, base: &str, required: &str, serve
     }
 }
 
+/// How two tokens of one owner differ in what they may do: the classic "why does
+/// `$JUPYTERHUB_API_TOKEN` not do what my token from /hub/token does?".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    /// What only the first token may do.
+    pub only_first: Vec<String>,
+    /// What only the second token may do.
+    pub only_second: Vec<String>,
+    /// The reason, in one sentence per token.
+    pub text: String,
+}
+
+/// Compares what two tokens may do (their kept scopes) and says where each one's limits come
+/// from.
+pub fn compare(first: &Chain, second: &Chain) -> Comparison {
+    let only = |a: &Chain, b: &Chain| -> Vec<String> {
+        a.kept
+            .iter()
+            .filter(|scope| !b.kept.contains(scope))
+            .cloned()
+            .collect()
+    };
+    let source = |chain: &Chain| match (chain.token_kind.as_str(), chain.inherits) {
+        (_, true) => format!(
+            "the {} holds `inherit`: everything {} may do",
+            chain.token_kind, chain.owner
+        ),
+        ("server token", false) => format!(
+            "the server token has the `server` role's scopes (or `Spawner.server_token_scopes`),              [{}], met with what {} may do",
+            chain.token_scopes.join(", "),
+            chain.owner
+        ),
+        (kind, false) => format!(
+            "the {kind} (client `{}`) has its own scopes, [{}], met with what {} may do",
+            chain.client,
+            chain.token_scopes.join(", "),
+            chain.owner
+        ),
+    };
+    Comparison {
+        only_first: only(first, second),
+        only_second: only(second, first),
+        text: format!("{}; {}.", source(first), source(second)),
+    }
+}
+
 fn texts(set: &ScopeSet) -> Vec<String> {
     set.texts().map(str::to_owned).collect()
 }

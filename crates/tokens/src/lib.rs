@@ -42,7 +42,8 @@ pub use expiry::{
     ExpiresIn, SHARE_CODE_DEFAULT_EXPIRES_IN, is_expired, lookup_includes, share_code_expires_at,
 };
 pub use explain::{
-    Chain, HeldRole, RequestFacts, RoleContribution, RoleSource, TokenKind, explain,
+    Chain, Comparison, HeldRole, RequestFacts, RoleContribution, RoleSource, TokenKind, compare,
+    explain,
 };
 pub use hash::{
     Algorithm, DEFAULT_ROUNDS, GENERATED_ROUNDS, Origin, SALT_BYTES, TokenHash, hash, verify,

@@ -5,7 +5,8 @@
 use roles::RoleStore;
 use scopes::{OAuthClient, Owner, Requirement, Scope, ScopeSet, ScopeTable, Target};
 use tokens::{
-    HeldRole, RequestFacts, RoleSource, ServerTokenRequest, TokenKind, explain, server_token_scopes,
+    HeldRole, RequestFacts, RoleSource, ServerTokenRequest, TokenKind, compare, explain,
+    server_token_scopes,
 };
 
 /// The scopes JupyterHub 6.1.1 gives a default server token of `user` (server role, user role).
@@ -157,6 +158,25 @@ fn the_server_token_and_a_hub_token_differ_by_the_server_role() {
         server.fixes[0].contains("add `read:users!user` to that role's scopes"),
         "{}",
         server.fixes[0]
+    );
+    let comparison = compare(&server, &hub);
+    assert_eq!(comparison.only_first, ["access:servers!server=alice/"]);
+    assert!(
+        comparison
+            .only_second
+            .contains(&"delete:servers!user=alice".to_owned())
+    );
+    assert!(
+        comparison
+            .text
+            .starts_with("the server token has the `server` role's scopes"),
+        "{}",
+        comparison.text
+    );
+    assert!(
+        comparison
+            .text
+            .contains("the API token holds `inherit`: everything user alice may do")
     );
 }
 
