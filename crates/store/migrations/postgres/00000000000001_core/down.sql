@@ -1,0 +1,13 @@
+DROP TABLE oauth_codes;
+DROP TABLE api_tokens;
+DROP TABLE service_role_map;
+DROP TABLE group_role_map;
+DROP TABLE user_role_map;
+DROP TABLE spawners;
+DROP TABLE services;
+DROP TABLE oauth_clients;
+DROP TABLE servers;
+DROP TABLE roles;
+DROP TABLE user_group_map;
+DROP TABLE groups;
+DROP TABLE users;

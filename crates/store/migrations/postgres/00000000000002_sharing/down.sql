@@ -1,0 +1,2 @@
+DROP TABLE share_codes;
+DROP TABLE shares;

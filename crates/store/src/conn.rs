@@ -1,0 +1,399 @@
+//! Opening a database: URLs, connections (SQLite pragmas, PostgreSQL), the pool, migrations,
+//! and [`Store::read`] / [`Store::write`], the only ways to reach a connection.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::StoreError;
+use crate::tx::Tx;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection to either backend. Queries are written once against this type; diesel's
+/// `MultiConnection` derive dispatches them to the backend underneath.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL.
+    Postgres(PgConnection),
+    /// SQLite (bundled).
+    Sqlite(SqliteConnection),
+}
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite, embedded: a file, no server.
+    Sqlite,
+    /// PostgreSQL, through a pool of connections.
+    Postgres,
+}
+
+/// A parsed database URL: JupyterHub's `db_url` forms.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A SQLite file (`sqlite:///relative.sqlite`, `sqlite:////abs/path.sqlite`, or a path).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgresql://...` or `postgres://...`), passed to libpq as is.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl DbUrl {
+    /// Parses a database URL the way JupyterHub's `db_url` is written.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::BadUrl`] for an unknown scheme (`mysql://...`), an in-memory SQLite
+    /// database (each pooled connection would see its own), or an empty path.
+    pub fn parse(url: &str) -> Result<DbUrl, StoreError> {
+        let bad = |reason| StoreError::BadUrl {
+            url: redact(url),
+            reason,
+        };
+        if url.starts_with("postgresql://") || url.starts_with("postgres://") {
+            return Ok(DbUrl::Postgres(url.to_owned()));
+        }
+        let path = if let Some(rest) = url.strip_prefix("sqlite://") {
+            // `sqlite:///x` is the relative path `x`, `sqlite:////x` the absolute `/x`.
+            rest.strip_prefix('/').ok_or_else(|| bad("a sqlite URL has three slashes before a relative path, four before an absolute one"))?
+        } else if url.contains("://") {
+            return Err(bad("only sqlite and postgresql databases are supported"));
+        } else {
+            url
+        };
+        if path.is_empty() || path == ":memory:" || path.starts_with("file::memory:") {
+            return Err(bad(
+                "an in-memory SQLite database cannot be shared by the pool; give a file path",
+            ));
+        }
+        Ok(DbUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The backend this URL selects.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbUrl::Sqlite(_) => Backend::Sqlite,
+            DbUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL with any password replaced by `***`, for messages.
+    #[must_use]
+    pub fn redacted(&self) -> String {
+        match self {
+            DbUrl::Sqlite(path) => format!("sqlite:///{}", path.display()),
+            DbUrl::Postgres(url) => redact(url),
+        }
+    }
+}
+
+/// `scheme://user:secret@host` -> `scheme://user:***@host`; anything else unchanged.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// How to open a [`Store`].
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Where the database is.
+    pub url: DbUrl,
+    /// Connections in the pool (SQLite: readers run side by side in WAL mode, writers queue).
+    pub pool_size: u32,
+    /// How long a SQLite connection waits for another writer before [`StoreError::Busy`].
+    pub busy_timeout: Duration,
+    /// How long to wait for a free connection from the pool.
+    pub connection_timeout: Duration,
+}
+
+impl StoreConfig {
+    /// Defaults for `url`: 8 connections, a 5 s busy timeout, 30 s to get a connection.
+    #[must_use]
+    pub fn new(url: DbUrl) -> StoreConfig {
+        StoreConfig {
+            url,
+            pool_size: 8,
+            busy_timeout: Duration::from_secs(5),
+            connection_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why the pool could not make a connection.
+#[derive(Debug, thiserror::Error)]
+enum ManagerError {
+    #[error("{0}")]
+    Connect(#[from] ConnectionError),
+    #[error("{0}")]
+    Setup(#[from] diesel::result::Error),
+}
+
+/// Makes connections for the pool; applies the SQLite pragmas to each.
+#[derive(Debug)]
+struct Manager {
+    url: DbUrl,
+    busy_timeout: Duration,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<AnyConnection, ManagerError> {
+        match &self.url {
+            DbUrl::Postgres(url) => Ok(AnyConnection::Postgres(PgConnection::establish(url)?)),
+            DbUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // busy_timeout first, so that switching to WAL waits for other connections.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout.as_millis()
+                ))?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ManagerError> {
+        conn.ping().map(|_| ()).map_err(ManagerError::Setup)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The database: a pool of connections to SQLite or PostgreSQL with the schema brought up
+/// to date. Cheap to clone (the pool is shared).
+///
+/// The API is synchronous. The hub calls it from async code through
+/// `tokio::task::spawn_blocking(move || store.read(|tx| tx.user("alice")))`, so that a slow
+/// query or a busy SQLite file never blocks the runtime's worker threads.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` with default settings ([`StoreConfig::new`]).
+    ///
+    /// # Errors
+    ///
+    /// See [`Store::open_with`].
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(StoreConfig::new(DbUrl::parse(url)?))
+    }
+
+    /// Opens the database, creating a SQLite file if there is none, and applies the
+    /// migrations it lacks, in place: existing rows are kept; the applied versions are
+    /// recorded in `__diesel_schema_migrations`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Connect`] when the database cannot be reached,
+    /// [`StoreError::Migration`] when the schema cannot be brought up to date.
+    pub fn open_with(config: StoreConfig) -> Result<Store, StoreError> {
+        let url = config.url.redacted();
+        let backend = config.url.backend();
+        let manager = Manager {
+            url: config.url,
+            busy_timeout: config.busy_timeout,
+        };
+        // Connect once outside the pool, for a clear error and to migrate before use.
+        let mut first = manager.connect().map_err(|err| StoreError::Connect {
+            url: url.clone(),
+            reason: err.to_string(),
+        })?;
+        migrate(&mut first)?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(config.connection_timeout)
+            .build(manager)
+            .map_err(|err| StoreError::Connect {
+                url,
+                reason: err.to_string(),
+            })?;
+        Ok(Store { pool, backend })
+    }
+
+    /// The backend in use.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The migration versions applied to this database, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Migration`] when the version table cannot be read.
+    pub fn schema_versions(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.connection()?;
+        let mut versions = match &mut *conn {
+            AnyConnection::Sqlite(c) => c.applied_migrations(),
+            AnyConnection::Postgres(c) => c.applied_migrations(),
+        }
+        .map_err(|err| StoreError::Migration {
+            reason: err.to_string(),
+        })?
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>();
+        versions.sort();
+        Ok(versions)
+    }
+
+    fn connection(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        self.pool.get().map_err(|err| StoreError::Pool {
+            reason: err.to_string(),
+        })
+    }
+
+    /// Runs `f` in a read transaction: every query in it sees one consistent snapshot.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `f` returns, or [`StoreError::Pool`] when no connection is free in time.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.connection()?;
+        transaction(&mut conn, false, f)
+    }
+
+    /// Runs `f` in a write transaction: everything it changes is committed together, or,
+    /// if it returns an error, nothing is. On SQLite the write lock is taken at the start
+    /// (`BEGIN IMMEDIATE`), so concurrent writers wait up to the busy timeout instead of
+    /// failing half-way.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `f` returns; [`StoreError::Busy`] when another SQLite writer held the lock
+    /// for longer than the busy timeout.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.connection()?;
+        transaction(&mut conn, true, f)
+    }
+}
+
+fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    let result = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        AnyConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|err| StoreError::Migration {
+        reason: err.to_string(),
+    })
+}
+
+type Manager2 = <AnyConnection as Connection>::TransactionManager;
+
+fn transaction<T>(
+    conn: &mut AnyConnection,
+    write: bool,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match conn {
+        AnyConnection::Sqlite(c) if write => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        }
+        _ => Manager2::begin_transaction(conn)?,
+    }
+    let result = f(&mut Tx::new(conn));
+    match result {
+        Ok(value) => match Manager2::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(err) => {
+                // A failed COMMIT leaves the transaction open on some backends.
+                let _ = Manager2::rollback_transaction(conn);
+                Err(err.into())
+            }
+        },
+        Err(err) => {
+            // The error that ended the transaction is the one to report.
+            let _ = Manager2::rollback_transaction(conn);
+            Err(err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            DbUrl::parse("sqlite:///jupyterhub.sqlite").unwrap(),
+            DbUrl::Sqlite("jupyterhub.sqlite".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:////var/db.sqlite").unwrap(),
+            DbUrl::Sqlite("/var/db.sqlite".into())
+        );
+        assert_eq!(
+            DbUrl::parse("hub.db").unwrap(),
+            DbUrl::Sqlite("hub.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("postgres://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        for bad in ["sqlite:///:memory:", "sqlite://", "mysql://x/y", ""] {
+            assert!(
+                matches!(DbUrl::parse(bad), Err(StoreError::BadUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = DbUrl::parse("postgresql://hub:s3cret@db:5432/hub").unwrap();
+        assert_eq!(url.redacted(), "postgresql://hub:***@db:5432/hub");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        let err = DbUrl::parse("mysql://hub:s3cret@db/hub")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+}

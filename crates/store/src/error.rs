@@ -1,0 +1,235 @@
+//! [`StoreError`]: everything that can go wrong in the store, in words a person can act on.
+//!
+//! Database errors are classified where they are caught: a unique violation becomes
+//! [`StoreError::AlreadyExists`] with the kind and name that collided, a locked SQLite file
+//! becomes [`StoreError::Busy`]; raw SQL text never reaches a caller except inside
+//! [`StoreError::Database`], the last resort.
+
+use std::fmt;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// The kinds of things the store keeps, as named in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A user (`users`).
+    User,
+    /// A group (`groups`).
+    Group,
+    /// A role (`roles`).
+    Role,
+    /// A service (`services`).
+    Service,
+    /// A user's server (`spawners`).
+    Server,
+    /// An API token (`api_tokens`).
+    Token,
+    /// An OAuth client (`oauth_clients`).
+    OAuthClient,
+    /// An OAuth authorization code (`oauth_codes`).
+    OAuthCode,
+    /// A share (`shares`).
+    Share,
+    /// A share code (`share_codes`).
+    ShareCode,
+}
+
+impl Kind {
+    /// The word used in messages: `user`, `oauth client`, `share code`...
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::Role => "role",
+            Kind::Service => "service",
+            Kind::Server => "server",
+            Kind::Token => "token",
+            Kind::OAuthClient => "oauth client",
+            Kind::OAuthCode => "oauth code",
+            Kind::Share => "share",
+            Kind::ShareCode => "share code",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a name or another input was refused before it reached the database.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidInput {
+    /// Empty where a value is required.
+    #[error("{what} must not be empty")]
+    Empty {
+        /// What was empty (`user name`, `server name`...).
+        what: &'static str,
+    },
+    /// Longer than its column allows (counted in characters, as PostgreSQL counts them).
+    #[error("{what} `{value}` is {len} characters long, more than the {max} allowed")]
+    TooLong {
+        /// What was too long.
+        what: &'static str,
+        /// The value (cut to its first 64 characters).
+        value: String,
+        /// Its length in characters.
+        len: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// A name JupyterHub refuses, with JupyterHub's reason.
+    #[error("{what} `{value}` is not allowed: {reason}")]
+    Refused {
+        /// What was refused.
+        what: &'static str,
+        /// The value (cut to its first 64 characters).
+        value: String,
+        /// Why, in JupyterHub's terms.
+        reason: &'static str,
+    },
+    /// A role name outside JupyterHub's pattern.
+    #[error(transparent)]
+    RoleName(#[from] roles::InvalidRoleName),
+    /// A value that should have been JSON of some shape, and was not.
+    #[error("{what} must be {expected}")]
+    Json {
+        /// What was wrong.
+        what: &'static str,
+        /// What it must be (`a JSON object`).
+        expected: &'static str,
+    },
+}
+
+/// An error of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Something with this name exists already (a unique constraint said no).
+    #[error("{kind} `{name}` already exists")]
+    AlreadyExists {
+        /// What kind of thing.
+        kind: Kind,
+        /// Its name (for a share: `user:bob on alice/x`).
+        name: String,
+    },
+    /// Nothing of this kind has this name or id.
+    #[error("{kind} `{name}` not found")]
+    NotFound {
+        /// What kind of thing.
+        kind: Kind,
+        /// The name or id that was looked for.
+        name: String,
+    },
+    /// Input refused before it reached the database.
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    /// The database URL could not be understood.
+    #[error(
+        "database url `{url}` is not understood: {reason}\nhelp: use `sqlite:///relative.sqlite`, `sqlite:////absolute/path.sqlite`, a file path, or `postgresql://user@host:port/db`"
+    )]
+    BadUrl {
+        /// The URL, password removed.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The database could not be reached or opened.
+    #[error("cannot connect to the database at `{url}`: {reason}")]
+    Connect {
+        /// The URL, password removed.
+        url: String,
+        /// The driver's reason.
+        reason: String,
+    },
+    /// A SQLite file stayed locked by another writer for longer than the busy timeout.
+    #[error(
+        "the database is busy (locked by another writer) and stayed so for the busy timeout; try again, or raise the busy timeout"
+    )]
+    Busy,
+    /// Applying the schema migrations failed; the database is left at the last version that
+    /// applied completely.
+    #[error("cannot bring the database schema up to date: {reason}")]
+    Migration {
+        /// The migration harness's reason.
+        reason: String,
+    },
+    /// A row holds something this version of hubcap cannot read (hand-edited or corrupted).
+    #[error("{table} row {id} has an unreadable `{column}`: {reason}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The row's id.
+        id: i64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No connection could be had from the pool in time.
+    #[error("no database connection available: {reason}")]
+    Pool {
+        /// The pool's reason.
+        reason: String,
+    },
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] DieselError),
+}
+
+impl StoreError {
+    /// The error for `kind` `name` that collided with an existing row, if `err` is a unique
+    /// violation; otherwise the error as it is.
+    pub(crate) fn unique(
+        kind: Kind,
+        name: impl Into<String>,
+    ) -> impl FnOnce(StoreError) -> StoreError {
+        move |err| match err {
+            StoreError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => StoreError::AlreadyExists {
+                kind,
+                name: name.into(),
+            },
+            other => other,
+        }
+    }
+
+    pub(crate) fn not_found(kind: Kind, name: impl fmt::Display) -> StoreError {
+        StoreError::NotFound {
+            kind,
+            name: name.to_string(),
+        }
+    }
+
+    /// Whether this is [`StoreError::Busy`]: a retry may succeed.
+    #[must_use]
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Busy)
+    }
+}
+
+impl From<DieselError> for StoreError {
+    fn from(err: DieselError) -> StoreError {
+        if let DieselError::DatabaseError(_, info) = &err {
+            let message = info.message();
+            // SQLite's SQLITE_BUSY / SQLITE_LOCKED, which diesel does not classify.
+            if message.contains("database is locked")
+                || message.contains("database table is locked")
+            {
+                return StoreError::Busy;
+            }
+        }
+        StoreError::Database(err)
+    }
+}
+
+/// The first 64 characters of `value`, for messages.
+pub(crate) fn shown(value: &str) -> String {
+    match value.char_indices().nth(64) {
+        Some((end, _)) => format!("{}...", value.get(..end).unwrap_or(value)),
+        None => value.to_owned(),
+    }
+}
