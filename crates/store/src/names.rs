@@ -326,6 +326,16 @@ mod tests {
     }
 
     #[test]
+    fn group_names_need_only_a_length() {
+        validate_group_name("any thing/ at all").unwrap();
+        assert_eq!(
+            validate_group_name("").unwrap_err().to_string(),
+            "group name must not be empty"
+        );
+        assert!(validate_group_name(&"g".repeat(256)).is_err());
+    }
+
+    #[test]
     fn display_names_are_printable() {
         for ok in ["My Server", "ünï 😀", "a-b_c"] {
             validate_display_name(ok).unwrap();

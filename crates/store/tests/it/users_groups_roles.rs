@@ -345,3 +345,20 @@ fn user_fields_round_trip() {
         );
     });
 }
+
+#[test]
+fn ids_are_never_reused() {
+    each(|db| {
+        let s = &db.store;
+        let first = s.write(|tx| tx.create_user(&NewUser::named("x"))).unwrap();
+        s.write(|tx| tx.delete_user("x")).unwrap();
+        let second = s.write(|tx| tx.create_user(&NewUser::named("x"))).unwrap();
+        assert!(
+            second.id > first.id,
+            "{}: {} after {}",
+            db.name,
+            second.id,
+            first.id
+        );
+    });
+}
