@@ -167,6 +167,12 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// The operating system gave no randomness (for a new cookie id).
+    #[error("no randomness available for a new cookie id: {reason}")]
+    Random {
+        /// The operating system's reason.
+        reason: String,
+    },
     /// No connection could be had from the pool in time.
     #[error("no database connection available: {reason}")]
     Pool {

@@ -143,8 +143,8 @@ impl Tx<'_> {
     pub fn create_user(&mut self, new: &NewUser<'_>) -> Result<User, StoreError> {
         validate_user_name(new.name)?;
         let cookie_id = tokens::new_token()
-            .map_err(|err| StoreError::Pool {
-                reason: format!("no randomness for a cookie id: {err}"),
+            .map_err(|err| StoreError::Random {
+                reason: err.to_string(),
             })?
             .into_string();
         let row = diesel::insert_into(users::table)
@@ -283,8 +283,8 @@ impl Tx<'_> {
     /// [`StoreError::NotFound`] when there is no such user.
     pub fn reset_cookie_id(&mut self, name: &str) -> Result<(), StoreError> {
         let cookie_id = tokens::new_token()
-            .map_err(|err| StoreError::Pool {
-                reason: format!("no randomness for a cookie id: {err}"),
+            .map_err(|err| StoreError::Random {
+                reason: err.to_string(),
             })?
             .into_string();
         update_user!(self, name, users::cookie_id.eq(cookie_id))
