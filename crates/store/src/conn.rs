@@ -102,7 +102,7 @@ impl DbUrl {
 }
 
 /// `scheme://user:secret@host` -> `scheme://user:***@host`; anything else unchanged.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -310,6 +310,14 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.write_with(f)
+    }
+
+    /// [`Store::write`] for a closure with its own error type (the importer's).
+    pub(crate) fn write_with<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.connection()?;
         transaction(&mut conn, true, f)
     }
@@ -327,16 +335,17 @@ fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
 
 type Manager2 = <AnyConnection as Connection>::TransactionManager;
 
-fn transaction<T>(
+fn transaction<T, E: From<StoreError>>(
     conn: &mut AnyConnection,
     write: bool,
-    f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+) -> Result<T, E> {
     match conn {
         AnyConnection::Sqlite(c) if write => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                .map_err(StoreError::from)?;
         }
-        _ => Manager2::begin_transaction(conn)?,
+        _ => Manager2::begin_transaction(conn).map_err(StoreError::from)?,
     }
     let result = f(&mut Tx::new(conn));
     match result {
@@ -345,7 +354,7 @@ fn transaction<T>(
             Err(err) => {
                 // A failed COMMIT leaves the transaction open on some backends.
                 let _ = Manager2::rollback_transaction(conn);
-                Err(err.into())
+                Err(StoreError::from(err).into())
             }
         },
         Err(err) => {

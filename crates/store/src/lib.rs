@@ -5,6 +5,7 @@ mod api_tokens;
 mod conn;
 mod error;
 mod groups;
+pub mod import;
 mod listing;
 mod names;
 mod oauth;

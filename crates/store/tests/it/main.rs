@@ -11,6 +11,7 @@
 )]
 
 mod common;
+mod import;
 mod listing;
 mod properties;
 mod reliability;
