@@ -8,6 +8,7 @@
     reason = "tests"
 )]
 
+mod import;
 mod scopes;
 
 use std::process::{Command, Output};

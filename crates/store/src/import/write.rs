@@ -152,26 +152,41 @@ impl Tx<'_> {
     /// Counts what is already in the store; the import needs every table empty.
     fn check_empty(&mut self) -> Result<(), ImportError> {
         let counts = [
-            (users::table.count().get_result::<i64>(self.conn)?, "user"),
-            (groups::table.count().get_result::<i64>(self.conn)?, "group"),
-            (roles::table.count().get_result::<i64>(self.conn)?, "role"),
+            (
+                users::table.count().get_result::<i64>(self.conn)?,
+                "user",
+                "users",
+            ),
+            (
+                groups::table.count().get_result::<i64>(self.conn)?,
+                "group",
+                "groups",
+            ),
+            (
+                roles::table.count().get_result::<i64>(self.conn)?,
+                "role",
+                "roles",
+            ),
             (
                 services::table.count().get_result::<i64>(self.conn)?,
                 "service",
+                "services",
             ),
             (
                 servers::table.count().get_result::<i64>(self.conn)?,
                 "server address",
+                "server addresses",
             ),
             (
                 oauth_clients::table.count().get_result::<i64>(self.conn)?,
                 "oauth client",
+                "oauth clients",
             ),
         ];
         let found: Vec<String> = counts
             .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
             .collect();
         if found.is_empty() {
             Ok(())
