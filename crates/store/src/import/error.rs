@@ -66,13 +66,14 @@ pub enum ImportError {
     },
     /// A row of the JupyterHub database holds something hubcap cannot keep.
     #[error(
-        "JupyterHub's `{table}` row {id} cannot be imported: {reason}\nhelp: fix or delete that row in JupyterHub (after a backup), then import again; nothing was imported"
+        "JupyterHub's `{table}` row {row} cannot be imported: {reason}\nhelp: fix or delete that row in JupyterHub (after a backup), then import again; nothing was imported"
     )]
     Row {
         /// The table.
         table: &'static str,
-        /// The row's id in JupyterHub's database.
-        id: i64,
+        /// The row's id in JupyterHub's database, or a map table's key
+        /// (`(user_id 2, group_id 3)`).
+        row: String,
         /// What is wrong.
         reason: String,
     },
@@ -86,12 +87,13 @@ pub enum ImportError {
         found: String,
     },
     /// Writing a row to the hubcap database failed.
-    #[error("cannot write JupyterHub's `{table}` row {id} to the hubcap database: {source}")]
+    #[error("cannot write JupyterHub's `{table}` row {row} to the hubcap database: {source}")]
     Write {
         /// The table.
         table: &'static str,
-        /// The row's id in JupyterHub's database.
-        id: i64,
+        /// The row's id in JupyterHub's database, or a map table's key
+        /// (`(user_id 2, group_id 3)`).
+        row: String,
         /// The store's error.
         #[source]
         source: StoreError,

@@ -57,21 +57,40 @@ enum Json {
 /// One row's checks: errors name the table and JupyterHub's id.
 struct Row {
     table: &'static str,
+    /// JupyterHub's id (0 for a map table's row, which has none).
     id: i64,
+    /// How messages name the row: its id, or a map table's key.
+    label: String,
 }
 
 impl Row {
+    fn new(table: &'static str, id: i32) -> Row {
+        Row {
+            table,
+            id: id64(id),
+            label: id.to_string(),
+        }
+    }
+
+    fn key(table: &'static str, label: String) -> Row {
+        Row {
+            table,
+            id: 0,
+            label,
+        }
+    }
+
     fn err(&self, reason: impl Into<String>) -> ImportError {
         ImportError::Row {
             table: self.table,
-            id: self.id,
+            row: self.label.clone(),
             reason: reason.into(),
         }
     }
 
     fn write(&self) -> impl FnOnce(StoreError) -> ImportError {
-        let (table, id) = (self.table, self.id);
-        move |source| ImportError::Write { table, id, source }
+        let (table, row) = (self.table, self.label.clone());
+        move |source| ImportError::Write { table, row, source }
     }
 
     fn required(&self, column: &str, value: Option<String>) -> Result<String, ImportError> {
@@ -144,6 +163,15 @@ impl Row {
     }
 }
 
+/// The holder column of a role map table.
+fn holder_column(table: &str) -> &'static str {
+    match table {
+        "user_role_map" => "user_id",
+        "group_role_map" => "group_id",
+        _ => "service_id",
+    }
+}
+
 fn id64(id: i32) -> i64 {
     i64::from(id)
 }
@@ -207,12 +235,11 @@ impl Tx<'_> {
         let mut counts = ImportCounts::default();
         let mut skipped = Vec::new();
         let conn = &mut *self.conn;
+        // User names by JupyterHub id, for messages about their servers.
+        let mut user_names = std::collections::HashMap::new();
 
         for u in snap.users {
-            let row = Row {
-                table: "users",
-                id: id64(u.id),
-            };
+            let row = Row::new("users", u.id);
             let name = row.required("name", u.name)?;
             row.length("user name", &name, 255, false)?;
             let cookie_id = row.required("cookie_id", u.cookie_id)?;
@@ -231,16 +258,14 @@ impl Tx<'_> {
                 ))
                 .execute(conn)
                 .map_err(StoreError::from)
-                .map_err(StoreError::unique(Kind::User, name))
+                .map_err(StoreError::unique(Kind::User, name.as_str()))
                 .map_err(row.write())?;
+            user_names.insert(u.id, name);
             counts.users += 1;
         }
 
         for g in snap.groups {
-            let row = Row {
-                table: "groups",
-                id: id64(g.id),
-            };
+            let row = Row::new("groups", g.id);
             let name = row.required("name", g.name)?;
             row.length("group name", &name, 255, false)?;
             let properties = row
@@ -260,10 +285,10 @@ impl Tx<'_> {
         }
 
         for m in snap.memberships {
-            let row = Row {
-                table: "user_group_map",
-                id: id64(m.group_id),
-            };
+            let row = Row::key(
+                "user_group_map",
+                format!("(user_id {}, group_id {})", m.user_id, m.group_id),
+            );
             diesel::insert_into(user_group_map::table)
                 .values((
                     user_group_map::user_id.eq(id64(m.user_id)),
@@ -275,10 +300,7 @@ impl Tx<'_> {
         }
 
         for r in snap.roles {
-            let row = Row {
-                table: "roles",
-                id: id64(r.id),
-            };
+            let row = Row::new("roles", r.id);
             let name = row.required("name", r.name)?;
             row.length("role name", &name, 255, false)?;
             if let Some(description) = &r.description {
@@ -300,10 +322,7 @@ impl Tx<'_> {
         }
 
         for c in snap.oauth_clients {
-            let row = Row {
-                table: "oauth_clients",
-                id: id64(c.id),
-            };
+            let row = Row::new("oauth_clients", c.id);
             let identifier = row.required("identifier", c.identifier)?;
             row.length("oauth client identifier", &identifier, 255, false)?;
             // JupyterHub stores `hash_token(secret)`, or "" for a client without a secret.
@@ -332,10 +351,7 @@ impl Tx<'_> {
         }
 
         for s in snap.servers {
-            let row = Row {
-                table: "servers",
-                id: id64(s.id),
-            };
+            let row = Row::new("servers", s.id);
             let port = s.port.ok_or_else(|| row.err("`port` is empty (NULL)"))?;
             let proto = s.proto.unwrap_or_else(|| "http".to_owned());
             let ip = s.ip.unwrap_or_default();
@@ -360,10 +376,7 @@ impl Tx<'_> {
         }
 
         for s in snap.services {
-            let row = Row {
-                table: "services",
-                id: id64(s.id),
-            };
+            let row = Row::new("services", s.id);
             let name = row.required("name", s.name)?;
             row.length("service name", &name, 255, false)?;
             if let Some(url) = &s.url {
@@ -409,10 +422,15 @@ impl Tx<'_> {
             ("service_role_map", snap.service_roles),
         ] {
             for a in rows {
-                let row = Row {
+                let row = Row::key(
                     table,
-                    id: id64(a.holder_id),
-                };
+                    format!(
+                        "({} {}, role_id {})",
+                        holder_column(table),
+                        a.holder_id,
+                        a.role_id
+                    ),
+                );
                 let (holder, role) = (id64(a.holder_id), id64(a.role_id));
                 let managed = a.managed_by_auth;
                 let inserted = match table {
@@ -446,10 +464,7 @@ impl Tx<'_> {
         // Servers JupyterHub cannot address are left out, and so are their shares and codes.
         let mut imported_spawners = std::collections::HashMap::new();
         for s in snap.spawners {
-            let row = Row {
-                table: "spawners",
-                id: id64(s.id),
-            };
+            let row = Row::new("spawners", s.id);
             let Some(user_id) = s.user_id else {
                 skipped.push(Skipped::new(row.table, row.id, "no user owns it"));
                 continue;
@@ -487,7 +502,10 @@ impl Tx<'_> {
                 .map_err(StoreError::from)
                 .map_err(StoreError::unique(
                     Kind::Server,
-                    format!("(user id {user_id})/{name}"),
+                    format!(
+                        "{}/{name}",
+                        user_names.get(&user_id).map_or("?", String::as_str)
+                    ),
                 ))
                 .map_err(row.write())?;
             imported_spawners.insert(s.id, user_id);
@@ -495,10 +513,7 @@ impl Tx<'_> {
         }
 
         for t in snap.tokens {
-            let row = Row {
-                table: "api_tokens",
-                id: id64(t.id),
-            };
+            let row = Row::new("api_tokens", t.id);
             let (Some(hashed), Some(prefix)) = (t.hashed, t.prefix) else {
                 skipped.push(Skipped::new(
                     row.table,
@@ -554,10 +569,7 @@ impl Tx<'_> {
         }
 
         for c in snap.oauth_codes {
-            let row = Row {
-                table: "oauth_codes",
-                id: id64(c.id),
-            };
+            let row = Row::new("oauth_codes", c.id);
             let (Some(client_id), Some(code), Some(user_id)) = (c.client_id, c.code, c.user_id)
             else {
                 skipped.push(Skipped::new(
@@ -612,10 +624,7 @@ impl Tx<'_> {
         };
 
         for s in snap.shares {
-            let row = Row {
-                table: "shares",
-                id: id64(s.id),
-            };
+            let row = Row::new("shares", s.id);
             let Some((spawner_id, owner_id)) =
                 server_owner(&row, &mut skipped, s.spawner_id, s.owner_id)?
             else {
@@ -642,10 +651,7 @@ impl Tx<'_> {
         }
 
         for c in snap.share_codes {
-            let row = Row {
-                table: "share_codes",
-                id: id64(c.id),
-            };
+            let row = Row::new("share_codes", c.id);
             let (Some(hashed), Some(prefix)) = (c.hashed, c.prefix) else {
                 skipped.push(Skipped::new(
                     row.table,

@@ -506,6 +506,10 @@ fn a_failure_midway_leaves_the_store_untouched() {
                     matches!(source, store::StoreError::AlreadyExists { .. }),
                     "{source:?}"
                 );
+                assert!(
+                    err.to_string().contains("server `alice/x` already exists"),
+                    "{err}"
+                );
             }
             other => panic!("{}: {other:?}", db.name),
         }
