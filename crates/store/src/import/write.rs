@@ -112,6 +112,21 @@ impl Row {
         checked.map_err(|err| self.err(err.to_string()))
     }
 
+    /// [`Row::length`] for a secret (a cookie id, an OAuth code, a session id): the message
+    /// does not show the value.
+    fn secret_length(&self, what: &str, value: &str, max: usize) -> Result<(), ImportError> {
+        let len = value.chars().count();
+        if len == 0 {
+            return Err(self.err(format!("the {what} is empty")));
+        }
+        if len > max {
+            return Err(self.err(format!(
+                "the {what} is {len} characters long, more than the {max} allowed"
+            )));
+        }
+        Ok(())
+    }
+
     /// Checks that `text` is JSON of the right shape; returns it unchanged.
     fn json(
         &self,
@@ -243,7 +258,7 @@ impl Tx<'_> {
             let name = row.required("name", u.name)?;
             row.length("user name", &name, 255, false)?;
             let cookie_id = row.required("cookie_id", u.cookie_id)?;
-            row.length("cookie id", &cookie_id, 255, false)?;
+            row.secret_length("cookie id", &cookie_id, 255)?;
             diesel::insert_into(users::table)
                 .values((
                     users::id.eq(row.id),
@@ -544,7 +559,9 @@ impl Tx<'_> {
             let note = t.note.unwrap_or_default();
             row.length("token note", &note, 1023, true)?;
             if let Some(session) = &t.session_id {
-                row.length("session id", session, 255, true)?;
+                if !session.is_empty() {
+                    row.secret_length("session id", session, 255)?;
+                }
             }
             diesel::insert_into(api_tokens::table)
                 .values((
@@ -579,7 +596,7 @@ impl Tx<'_> {
                 ));
                 continue;
             };
-            row.length("oauth code", &code, 36, false)?;
+            row.secret_length("oauth code", &code, 36)?;
             diesel::insert_into(oauth_codes::table)
                 .values((
                     oauth_codes::id.eq(row.id),

@@ -131,14 +131,6 @@ def main(url):
 
     # Spawners: alice's default server (stopped, with state) and a running named server with
     # its OAuth client; bob's default server.
-    alice_default = orm.Spawner(
-        user=alice,
-        name="",
-        state={"pid": 1234, "blob": b"\x01\x02"},
-        user_options={"profile": "gpu"},
-        started=t0 + timedelta(minutes=5),
-        last_activity=t0 + timedelta(minutes=50),
-    )
     x_client = orm.OAuthClient(
         identifier="jupyterhub-user-alice-x",
         description="Server at /user/alice/x/",
@@ -148,6 +140,14 @@ def main(url):
     )
     db.add(x_client)
     db.commit()
+    alice_default = orm.Spawner(
+        user=alice,
+        name="",
+        state={"pid": 1234, "blob": b"\x01\x02"},
+        user_options={"profile": "gpu"},
+        started=t0 + timedelta(minutes=5),
+        last_activity=t0 + timedelta(minutes=50),
+    )
     alice_x = orm.Spawner(
         user=alice,
         name="x",
