@@ -1,3 +1,3 @@
 //! Benchmarks live in `benches/*.rs` (criterion); this empty library only gives the package a
-//! target that `cargo build` and `cargo test` can see. See `scripts/perf-compare` for the
-//! side-by-side run against JupyterHub.
+//! target that `cargo build` and `cargo test` can see. See `scripts/perf-compare` (scopes) and
+//! `scripts/perf-store` (the store) for the side-by-side runs against JupyterHub.
