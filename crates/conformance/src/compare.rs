@@ -65,15 +65,14 @@ fn error_message(value: &Value) -> Option<(&str, &str)> {
 fn not_held_matches(expected: &str, got: &str) -> bool {
     const HEAD: &str = "Not assigning requested scopes ";
     const MIDDLE: &str = " not held by ";
-    let split = |text: &'static str, message: &'_ str| -> Option<(Vec<String>, String)> {
-        let rest = message.strip_prefix(text)?;
-        let at = rest.rfind(MIDDLE)?;
-        let (set, tail) = rest.split_at(at);
+    let split = |message: &str| -> Option<(Vec<String>, String)> {
+        let rest = message.strip_prefix(HEAD)?;
+        let (set, tail) = rest.split_at(rest.rfind(MIDDLE)?);
         let mut items: Vec<String> = set.split(',').map(str::to_owned).collect();
         items.sort_unstable();
         Some((items, tail.to_owned()))
     };
-    match (split(HEAD, expected), split(HEAD, got)) {
+    match (split(expected), split(got)) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }

@@ -283,14 +283,14 @@ impl ParsedScopes {
             runs,
             slots: Vec::new(),
         };
-        parsed.index_slots();
+        parsed.index_bases();
         Ok(parsed)
     }
 
     /// Hashes each run's base and, beyond [`SCAN_RUNS`] bases, fills the open-addressing
     /// table of bases: a power of two at least twice the number of runs, each slot a run index
     /// or empty, probed linearly from the base's hash.
-    fn index_slots(&mut self) {
+    fn index_bases(&mut self) {
         let scopes = &self.scopes;
         for run in &mut self.runs {
             run.hash = base_hash(scopes.get(run.start).map_or("", Scope::base));
@@ -360,7 +360,7 @@ impl ParsedScopes {
                 hash: 0,
             });
         }
-        parsed.index_slots();
+        parsed.index_bases();
         parsed
     }
 

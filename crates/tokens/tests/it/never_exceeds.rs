@@ -3,9 +3,7 @@
 //! everything of its own that the owner holds for the same resource.
 
 use proptest::prelude::*;
-use scopes::{
-    ClientTarget, OAuthClient, Owner, ParsedScopes, Scope, ScopeSet, ScopeTable, has_scope,
-};
+use scopes::{ClientTarget, OAuthClient, Owner, ParsedScopes, Scope, ScopeTable, has_scope};
 use tokens::{TokenFacts, effective_scopes};
 
 const BASES: [&str; 12] = [
@@ -96,6 +94,5 @@ proptest! {
                 prop_assert!(has_scope(scope.as_str(), &token_parsed, false, None).unwrap());
             }
         }
-        let _ = ScopeSet::default();
     }
 }
