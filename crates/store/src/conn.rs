@@ -313,8 +313,13 @@ impl Store {
         self.write_with(f)
     }
 
-    /// [`Store::write`] for a closure with its own error type (the importer's).
-    pub(crate) fn write_with<T, E: From<StoreError>>(
+    /// [`Store::write`] for a closure with its own error type (the importer's, the hub's
+    /// start-up): any error rolls everything back.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `f` returns, or the store's errors converted.
+    pub fn write_with<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {

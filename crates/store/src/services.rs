@@ -134,6 +134,37 @@ impl Tx<'_> {
         service_from_row(row)
     }
 
+    /// Replaces the settings of the service called `new.name` (its id, tokens and roles
+    /// stay), as JupyterHub does for a service whose configuration changed.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] when there is no such service or OAuth client,
+    /// [`StoreError::Invalid`] for a URL over 2047 characters.
+    pub fn update_service(&mut self, new: &NewService<'_>) -> Result<Service, StoreError> {
+        if let Some(url) = new.url {
+            check_max("service url", url, 2047)?;
+        }
+        if let Some(client) = new.oauth_client_id {
+            self.oauth_client(client)?;
+        }
+        diesel::update(services::table.filter(services::name.eq(new.name)))
+            .set((
+                services::admin.eq(new.admin),
+                services::url.eq(new.url),
+                services::info.eq(new.info.map(Value::to_string)),
+                services::display.eq(new.display),
+                services::oauth_no_confirm.eq(new.oauth_no_confirm),
+                services::oauth_client_id.eq(new.oauth_client_id),
+                services::from_config.eq(new.from_config),
+            ))
+            .returning(SERVICE_COLUMNS)
+            .get_result::<ServiceRow>(self.conn)
+            .optional()?
+            .ok_or_else(|| StoreError::not_found(Kind::Service, new.name))
+            .and_then(service_from_row)
+    }
+
     /// The service called `name`, if any.
     ///
     /// # Errors

@@ -1,0 +1,132 @@
+//! The opening every scoped endpoint shares: authenticate, open a transaction, check the
+//! endpoint's `needs_scope` requirement, then run the handler's body with the caller.
+
+use axum::http::HeaderMap;
+use scopes::Target;
+
+use crate::auth::{Caller, authenticate, missing_credentials};
+use crate::error::ApiError;
+use crate::membership::TxMembership;
+use crate::state::{AppState, SharedState};
+
+/// What an endpoint requires (JupyterHub's `@needs_scope(...)`).
+#[derive(Clone, Debug)]
+pub struct Need {
+    scopes: &'static [&'static str],
+    target: Option<(&'static str, String)>,
+    post_filter: bool,
+}
+
+impl Need {
+    /// Any one of `scopes`.
+    pub fn any(scopes: &'static [&'static str]) -> Need {
+        Need {
+            scopes,
+            target: None,
+            post_filter: false,
+        }
+    }
+
+    /// On the user `name` (the handler's `user_name` argument).
+    #[must_use]
+    pub fn on_user(mut self, name: &str) -> Need {
+        self.target = Some(("user", name.to_owned()));
+        self
+    }
+
+    /// On the group `name`.
+    #[must_use]
+    pub fn on_group(mut self, name: &str) -> Need {
+        self.target = Some(("group", name.to_owned()));
+        self
+    }
+
+    /// On the service `name`.
+    #[must_use]
+    pub fn on_service(mut self, name: &str) -> Need {
+        self.target = Some(("service", name.to_owned()));
+        self
+    }
+
+    /// A list endpoint that accepts filtered scopes and filters its answer
+    /// (`post_filter=True`).
+    #[must_use]
+    pub fn listing(mut self) -> Need {
+        self.post_filter = true;
+        self
+    }
+
+    fn check(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        membership: &TxMembership<'_, '_>,
+    ) -> Result<(), ApiError> {
+        let target = self.target.as_ref().map(|(kind, value)| Target {
+            kind,
+            value: std::borrow::Cow::Borrowed(value.as_str()),
+        });
+        caller.require(state, membership, self.scopes, target, self.post_filter)?;
+        Ok(())
+    }
+}
+
+/// Authenticates, then runs `body` in a read transaction once `need` is met.
+///
+/// # Errors
+///
+/// 403 without credentials, the denial of `need`, or whatever `body` returns.
+pub async fn read<T, F>(
+    state: &SharedState,
+    headers: &HeaderMap,
+    need: Need,
+    body: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState, &Caller, &TxMembership<'_, '_>) -> Result<T, ApiError> + Send + 'static,
+{
+    run(state, headers, need, false, body).await
+}
+
+/// Authenticates, then runs `body` in a write transaction once `need` is met; an error
+/// rolls everything back.
+///
+/// # Errors
+///
+/// 403 without credentials, the denial of `need`, or whatever `body` returns.
+pub async fn write<T, F>(
+    state: &SharedState,
+    headers: &HeaderMap,
+    need: Need,
+    body: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState, &Caller, &TxMembership<'_, '_>) -> Result<T, ApiError> + Send + 'static,
+{
+    run(state, headers, need, true, body).await
+}
+
+async fn run<T, F>(
+    state: &SharedState,
+    headers: &HeaderMap,
+    need: Need,
+    write: bool,
+    body: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState, &Caller, &TxMembership<'_, '_>) -> Result<T, ApiError> + Send + 'static,
+{
+    let caller = authenticate(state, headers)
+        .await?
+        .ok_or_else(missing_credentials)?;
+    state
+        .transaction(write, move |state, tx| {
+            let membership = TxMembership::new(tx);
+            need.check(state, &caller, &membership)?;
+            body(state, &caller, &membership)
+        })
+        .await
+}

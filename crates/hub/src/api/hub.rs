@@ -1,0 +1,134 @@
+//! `/`, `/info`, `/shutdown` (apihandlers/hub.py), `/user` (whoami), and the hub's
+//! `/health`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use scopes::{ParsedScopes, ScopeSet};
+use serde_json::{Value, json};
+
+use super::guard::{self, Need};
+use super::request::json_body;
+use crate::auth::{Principal, authenticate};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::models::{ServiceSource, UserModelOptions, service_model, user_model};
+use crate::state::SharedState;
+
+/// The JupyterHub version hubcap implements, sent in `X-JupyterHub-Version`.
+pub const JUPYTERHUB_VERSION: &str = "6.1.1";
+
+/// GET /hub/api/
+pub async fn root() -> Response {
+    let mut response = json_response(StatusCode::OK, &json!({"version": JUPYTERHUB_VERSION}));
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+/// GET /hub/api/info
+pub async fn info(State(state): State<SharedState>, headers: HeaderMap) -> ApiResult {
+    guard::read(&state, &headers, Need::any(&["read:hub"]), move |_, _, _| {
+            let body = json!({
+                "version": JUPYTERHUB_VERSION,
+                "python": format!("hubcap {} (Rust; no Python)", env!("CARGO_PKG_VERSION")),
+                "sys_executable": std::env::current_exe()
+                    .map(|path| path.display().to_string())
+                    .unwrap_or_default(),
+                "spawner": {"class": "hubcap.spawner.LocalProcessSpawner", "version": env!("CARGO_PKG_VERSION")},
+                "authenticator": {"class": "hubcap.auth.NullAuthenticator", "version": env!("CARGO_PKG_VERSION")},
+            });
+            Ok(json_response(StatusCode::OK, &body))
+        })
+        .await
+}
+
+/// POST /hub/api/shutdown
+pub async fn shutdown(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    guard::read(&state, &headers, Need::any(&["shutdown"]), |_, _, _| Ok(())).await?;
+    let data = json_body(&body)?.unwrap_or(Value::Null);
+    for key in ["proxy", "servers"] {
+        if let Some(value) = data.get(key) {
+            if !value.is_boolean() {
+                return Err(ApiError::bad_request(format!(
+                    "{key} must be true or false, got {}",
+                    scopes::py_value(value)
+                )));
+            }
+        }
+    }
+    tracing::info!("shutdown requested through the API");
+    state.shutdown.notify_one();
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &json!({"message": "Shutting down Hub"}),
+    ))
+}
+
+/// GET /hub/health: 200 with an empty HTML body, no authentication.
+pub async fn health() -> Response {
+    let mut response = StatusCode::OK.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=UTF-8"),
+    );
+    response
+}
+
+/// GET /hub/api/user: the caller's own model, token id, session id and scopes.
+pub async fn whoami(State(state): State<SharedState>, headers: HeaderMap) -> ApiResult {
+    let Some(caller) = authenticate(&state, &headers).await? else {
+        return Err(ApiError::bare(StatusCode::FORBIDDEN));
+    };
+    state
+        .read(move |state, tx| {
+            let identify = scopes::identify_scopes(Some(caller.principal.owner()));
+            let added: ScopeSet = identify
+                .iter()
+                .filter(|scope| !caller.effective.scopes.contains(scope.as_str()))
+                .cloned()
+                .collect();
+            let mut widened = caller.clone();
+            if !added.is_empty() {
+                widened.effective.scopes.extend(added.iter().cloned());
+                widened.parsed = ParsedScopes::from_set(widened.effective.scopes.clone())
+                    .map_err(|error| ApiError::forbidden(error.to_string()))?;
+            }
+            let mut model = match &caller.principal {
+                Principal::User(name) => {
+                    let details = tx.user_details(name)?;
+                    user_model(
+                        &widened,
+                        &state.config.base_url,
+                        &details,
+                        UserModelOptions::default(),
+                    )
+                }
+                Principal::Service(name) => {
+                    let Some(service) = tx.find_service(name)? else {
+                        return Err(ApiError::bare(StatusCode::FORBIDDEN));
+                    };
+                    let roles = super::services::role_names(tx, name)?;
+                    service_model(
+                        &widened,
+                        &service,
+                        &roles,
+                        ServiceSource::Database,
+                        &state.config.base_url,
+                    )
+                }
+            };
+            model.insert("token_id".into(), json!(caller.token.api_id()));
+            model.insert("session_id".into(), json!(caller.token.session_id));
+            let scopes: Vec<&str> = caller.effective.scopes.texts().collect();
+            model.insert("scopes".into(), json!(scopes));
+            Ok(json_response(StatusCode::OK, &Value::Object(model)))
+        })
+        .await
+}

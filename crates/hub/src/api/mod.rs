@@ -1,0 +1,149 @@
+//! JupyterHub's REST API under `{base_url}hub/api`: the routes, and what every answer
+//! carries (headers, JSON errors for unknown paths and methods).
+
+pub mod groups;
+pub mod guard;
+pub mod hub;
+pub mod model_check;
+pub mod request;
+pub mod services;
+pub mod tokens;
+pub mod users;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post, put};
+
+use crate::error::ApiError;
+use crate::state::SharedState;
+
+/// The largest request body accepted (JupyterHub's bodies are small JSON documents).
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// `OPTIONS` on any API route answers 200 with no body and no authentication (JupyterHub's
+/// `APIHandler.options`); any other method the route lacks is 405.
+async fn other_method(method: Method) -> Response {
+    if method == Method::OPTIONS {
+        StatusCode::OK.into_response()
+    } else {
+        ApiError::bare(StatusCode::METHOD_NOT_ALLOWED).into_response()
+    }
+}
+
+fn api(route: MethodRouter<SharedState>) -> MethodRouter<SharedState> {
+    route.fallback(other_method)
+}
+
+/// The hub's routes, for `state`'s `base_url`.
+pub fn router(state: SharedState) -> Router {
+    let prefix = state.config.hub_prefix();
+    let at = |path: &str| format!("{prefix}api{path}");
+    let api_prefix = at("/");
+    Router::new()
+        .route(&at(""), api(get(hub::root)))
+        .route(&at("/"), api(get(hub::root)))
+        .route(&at("/info"), api(get(hub::info)))
+        .route(&at("/shutdown"), api(post(hub::shutdown)))
+        .route(&at("/user"), api(get(hub::whoami)))
+        .route(
+            &at("/users"),
+            api(get(users::list).post(users::create_many)),
+        )
+        .route(
+            &at("/users/{name}"),
+            api(get(users::get)
+                .post(users::create_one)
+                .patch(users::patch)
+                .delete(users::delete)),
+        )
+        .route(
+            &at("/users/{name}/tokens"),
+            api(get(tokens::list).post(tokens::create)),
+        )
+        .route(
+            &at("/users/{name}/tokens/{token_id}"),
+            api(get(tokens::get).delete(tokens::delete)),
+        )
+        .route(
+            &at("/groups"),
+            api(get(groups::list).post(groups::create_many)),
+        )
+        .route(
+            &at("/groups/{name}"),
+            api(get(groups::get)
+                .post(groups::create_one)
+                .delete(groups::delete)),
+        )
+        .route(
+            &at("/groups/{name}/users"),
+            api(post(groups::add_members).delete(groups::remove_members)),
+        )
+        .route(
+            &at("/groups/{name}/properties"),
+            api(put(groups::set_properties)),
+        )
+        .route(&at("/services"), api(get(services::list)))
+        .route(&at("/services/{name}"), api(get(services::get)))
+        .route(&format!("{prefix}health"), get(hub::health))
+        .route(&at("/health"), get(hub::health))
+        .fallback(move |request: Request| not_found(api_prefix.clone(), request))
+        .layer(middleware::from_fn(common_headers))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer::new([
+                header::AUTHORIZATION,
+                header::COOKIE,
+            ]),
+        )
+        .with_state(state)
+}
+
+/// Unknown paths: JSON 404 with a `null` message under the API (JupyterHub's `API404`),
+/// a plain 404 elsewhere.
+async fn not_found(api_prefix: String, request: Request) -> Response {
+    let path = request.uri().path();
+    if path.starts_with(&api_prefix) || path == api_prefix.trim_end_matches('/') {
+        ApiError::bare(StatusCode::NOT_FOUND).into_response()
+    } else {
+        let mut response = (StatusCode::NOT_FOUND, "404: Not Found").into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=UTF-8"),
+        );
+        response
+    }
+}
+
+/// The headers of every hub answer (reference §1.3).
+async fn common_headers(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().contains("/api");
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body larger than {MAX_BODY_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-jupyterhub-version",
+        HeaderValue::from_static(hub::JUPYTERHUB_VERSION),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if is_api {
+            "frame-ancestors 'none'; report-uri /hub/security/csp-report; default-src 'none'"
+        } else {
+            "frame-ancestors 'none'; report-uri /hub/security/csp-report"
+        }),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("accept, content-type, authorization"),
+    );
+    response
+}

@@ -1,0 +1,450 @@
+//! `/users`, `/users/:name` (apihandlers/users.py): list, create, read, modify, delete.
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use roles::Holder;
+use scopes::Filters;
+use serde_json::Value;
+use store::{NewUser, SortKey, StateFilter, StoreError, Tx, UserQuery, Visible};
+
+use super::guard::{self, Need};
+use super::model_check::check_user_model;
+use super::request::{Args, json_body};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::membership::TxMembership;
+use crate::models::{UserModelOptions, user_model};
+use crate::state::{AppState, SharedState};
+
+/// The `read` scopes that each allow `GET /users/:name`.
+pub const READ_USER_SCOPES: &[&str] = &[
+    "read:users",
+    "read:users:name",
+    "read:servers",
+    "read:users:groups",
+    "read:users:activity",
+    "read:roles:users",
+];
+
+/// JupyterHub's `normalize_username` (the default authenticator lowercases).
+pub fn normalize_username(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// GET /users
+pub async fn list(
+    State(state): State<SharedState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> ApiResult {
+    let args = Args::new(uri, headers);
+    let need = Need::any(&["list:users"]).listing();
+    guard::read(
+        &state,
+        &args.headers.clone(),
+        need,
+        move |state, caller, membership| {
+            let state_filter = args.get("state").map(str::to_owned);
+            let name_filter = args.get("name_filter").map(str::to_owned);
+            let sort_param = args.get("sort").unwrap_or("id").to_owned();
+            let (descending, sort) = match sort_param.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, sort_param.as_str()),
+            };
+            let (offset, limit) = args.pagination(
+                state.config.api_page_default_limit,
+                state.config.api_page_max_limit,
+            )?;
+            let sort = match sort {
+                "id" => SortKey::Id,
+                "name" => SortKey::Name,
+                "last_activity" => SortKey::LastActivity,
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "sort must be 'id', 'name', or 'last_activity', not '{sort_param}'"
+                    )));
+                }
+            };
+            let state_filter = match state_filter.as_deref() {
+                None | Some("") => None,
+                Some("active") => Some(StateFilter::Active),
+                Some("ready") => Some(StateFilter::Ready),
+                Some("inactive") => Some(StateFilter::Inactive),
+                Some(other) => {
+                    return Err(ApiError::bad_request(format!(
+                        "Unrecognized state filter: {}",
+                        scopes::py_str(other)
+                    )));
+                }
+            };
+            let (users, groups) = match caller.parsed.get("list:users") {
+                Some(Filters::Some(values)) => {
+                    let kinds: Vec<(&str, Vec<&str>)> = values.by_kind();
+                    if kinds
+                        .iter()
+                        .any(|(kind, _)| *kind != "user" && *kind != "group")
+                    {
+                        tracing::warn!("invalid filter on list:users");
+                        return Err(ApiError::bare(StatusCode::FORBIDDEN));
+                    }
+                    let pick = |wanted: &str| {
+                        kinds
+                            .iter()
+                            .find(|(kind, _)| *kind == wanted)
+                            .map(|(_, names)| names.iter().map(|n| (*n).to_owned()).collect())
+                            .unwrap_or_default()
+                    };
+                    (Some(pick("user")), pick("group"))
+                }
+                _ => (None, Vec::new()),
+            };
+            let user_refs: Vec<&str> = users.iter().flatten().map(String::as_str).collect();
+            let group_refs: Vec<&str> = groups.iter().map(String::as_str).collect();
+            let query = UserQuery {
+                offset: u32::try_from(offset).unwrap_or(u32::MAX),
+                limit: u32::try_from(limit).unwrap_or(u32::MAX),
+                name_filter: name_filter.as_deref().filter(|f| !f.is_empty()),
+                state: state_filter,
+                sort,
+                descending,
+                visible: users.as_ref().map(|_| Visible {
+                    users: &user_refs,
+                    groups: &group_refs,
+                }),
+            };
+            let mut page = membership.tx().list_users(&query)?;
+            if state_filter == Some(StateFilter::Ready) {
+                // Readiness lives in the spawner; until spawning exists, an active server
+                // is a ready one.
+                page.retain_ready(|_, _| true);
+            }
+            let options = UserModelOptions {
+                include_stopped_servers: args.include_stopped_servers(),
+            };
+            let models: Vec<Value> = page
+                .users
+                .iter()
+                .map(|details| user_model(caller, &state.config.base_url, details, options))
+                .filter(|model| !model.is_empty())
+                .map(Value::Object)
+                .collect();
+            let body = if args.accepts_pagination() {
+                args.paginated(Value::Array(models), offset, limit, page.total)
+            } else {
+                Value::Array(models)
+            };
+            Ok(json_response(StatusCode::OK, &body))
+        },
+    )
+    .await
+}
+
+/// POST /users
+pub async fn create_many(
+    State(state): State<SharedState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let args = Args::new(uri, headers);
+    let need = Need::any(&["admin:users"]);
+    guard::write(
+        &state,
+        &args.headers.clone(),
+        need,
+        move |state, caller, membership| {
+            let data = json_body(&body)?;
+            let mut data = match data {
+                Some(Value::Object(map)) if map.get("usernames").is_some_and(scopes::py_truthy) => {
+                    map
+                }
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "Must specify at least one user to create",
+                    ));
+                }
+            };
+            let usernames = data.remove("usernames").unwrap_or(Value::Null);
+            let rest = Value::Object(data);
+            check_user_model(&rest)?;
+            let admin = rest.get("admin").is_some_and(scopes::py_truthy);
+            if admin && !caller_is_admin(caller, membership)? {
+                return Err(ApiError::forbidden(
+                    "Only admins can grant admin permissions",
+                ));
+            }
+            let names: Vec<String> = match &usernames {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned).ok_or(()))
+                    .collect::<Result<_, _>>()
+                    .map_err(|()| ApiError::bad_request("usernames must be a list of strings"))?,
+                _ => return Err(ApiError::bad_request("usernames must be a list of strings")),
+            };
+            let mut tx = membership.tx();
+            let mut to_create: Vec<String> = Vec::new();
+            let mut invalid = Vec::new();
+            for name in &names {
+                let name = normalize_username(name);
+                if store::validate_user_name(&name).is_err() {
+                    invalid.push(name);
+                    continue;
+                }
+                if tx.find_user(&name)?.is_some() || to_create.contains(&name) {
+                    tracing::warn!(user = %name, "User already exists");
+                } else {
+                    to_create.push(name);
+                }
+            }
+            if !invalid.is_empty() {
+                return Err(ApiError::bad_request(if invalid.len() == 1 {
+                    format!("Invalid username: {}", invalid.join(""))
+                } else {
+                    format!("Invalid usernames: {}", invalid.join(", "))
+                }));
+            }
+            if to_create.is_empty() {
+                return Err(ApiError::conflict(format!(
+                    "All {} users already exist",
+                    names.len()
+                )));
+            }
+            for name in &to_create {
+                create_user(&mut tx, name, admin)?;
+            }
+            let mut models = Vec::new();
+            for name in &to_create {
+                let details = tx.user_details(name)?;
+                models.push(Value::Object(user_model(
+                    caller,
+                    &state.config.base_url,
+                    &details,
+                    UserModelOptions::default(),
+                )));
+            }
+            Ok(json_response(StatusCode::CREATED, &Value::Array(models)))
+        },
+    )
+    .await
+}
+
+/// Creates a user with the default roles (`user`, and `admin` for an admin).
+pub(crate) fn create_user(tx: &mut Tx<'_>, name: &str, admin: bool) -> Result<(), StoreError> {
+    tx.create_user(&NewUser { name, admin })?;
+    if admin {
+        tx.assign_role(Holder::User(name), "admin", false)?;
+    }
+    tx.assign_role(Holder::User(name), "user", false)?;
+    Ok(())
+}
+
+/// Whether the caller's owner has the legacy `admin` flag (JupyterHub's
+/// `current_user.admin`).
+pub(crate) fn caller_is_admin(
+    caller: &Caller,
+    membership: &TxMembership<'_, '_>,
+) -> Result<bool, ApiError> {
+    let mut tx = membership.tx();
+    Ok(match &caller.principal {
+        crate::auth::Principal::User(name) => tx.find_user(name)?.is_some_and(|u| u.admin),
+        crate::auth::Principal::Service(name) => tx.find_service(name)?.is_some_and(|s| s.admin),
+    })
+}
+
+fn model_of(
+    state: &AppState,
+    caller: &Caller,
+    tx: &mut Tx<'_>,
+    name: &str,
+    options: UserModelOptions,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let details = tx.user_details(name)?;
+    Ok(user_model(
+        caller,
+        &state.config.base_url,
+        &details,
+        options,
+    ))
+}
+
+fn auth_state_of(tx: &mut Tx<'_>, name: &str) -> Result<Value, ApiError> {
+    // auth_state is kept encrypted with JUPYTERHUB_CRYPT_KEY; without the key (or with
+    // none stored) JupyterHub reports null.
+    let _ = (tx, name);
+    Ok(Value::Null)
+}
+
+/// GET /users/:name
+pub async fn get(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> ApiResult {
+    let args = Args::new(uri, headers);
+    let need = Need::any(READ_USER_SCOPES).on_user(&name);
+    guard::read(
+        &state,
+        &args.headers.clone(),
+        need,
+        move |state, caller, membership| {
+            let mut tx = membership.tx();
+            if tx.find_user(&name)?.is_none() {
+                return Err(ApiError::bare(StatusCode::NOT_FOUND));
+            }
+            let options = UserModelOptions {
+                include_stopped_servers: args.include_stopped_servers(),
+            };
+            let mut model = model_of(state, caller, &mut tx, &name, options)?;
+            if model.contains_key("auth_state") {
+                model.insert("auth_state".into(), auth_state_of(&mut tx, &name)?);
+            }
+            Ok(json_response(StatusCode::OK, &Value::Object(model)))
+        },
+    )
+    .await
+}
+
+/// POST /users/:name
+pub async fn create_one(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let need = Need::any(&["admin:users"]).on_user(&name);
+    guard::write(&state, &headers, need, move |state, caller, membership| {
+        let data = json_body(&body)?;
+        if membership.tx().find_user(&name)?.is_some() {
+            return Err(ApiError::conflict(format!("User {name} already exists")));
+        }
+        let data = data.filter(scopes::py_truthy);
+        let mut admin = false;
+        if let Some(data) = &data {
+            check_user_model(data)?;
+            admin = data.get("admin").is_some_and(scopes::py_truthy);
+            if admin && !caller_is_admin(caller, membership)? {
+                return Err(ApiError::forbidden(
+                    "Only admins can grant admin permissions",
+                ));
+            }
+        }
+        // JupyterHub neither normalises nor validates the name here.
+        let mut tx = membership.tx();
+        if let Err(error) = create_user(&mut tx, &name, admin) {
+            return Err(match error {
+                StoreError::Invalid(_) => {
+                    ApiError::bad_request(format!("Invalid username: {name}"))
+                }
+                other => ApiError::store(&other),
+            });
+        }
+        let model = model_of(state, caller, &mut tx, &name, UserModelOptions::default())?;
+        Ok(json_response(StatusCode::CREATED, &Value::Object(model)))
+    })
+    .await
+}
+
+/// DELETE /users/:name
+pub async fn delete(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let need = Need::any(&["delete:users"]).on_user(&name);
+    guard::write(&state, &headers, need, move |_, caller, membership| {
+        let mut tx = membership.tx();
+        let Some(user) = tx.find_user(&name)? else {
+            return Err(ApiError::bare(StatusCode::NOT_FOUND));
+        };
+        if user.name == caller.principal.name() {
+            return Err(ApiError::bad_request("Cannot delete yourself!"));
+        }
+        tx.delete_user(&user.name)?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+    .await
+}
+
+/// PATCH /users/:name
+pub async fn patch(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let need = Need::any(&["admin:users"]).on_user(&name);
+    guard::write(&state, &headers, need, move |state, caller, membership| {
+        let Some(user) = membership.tx().find_user(&name)? else {
+            return Err(ApiError::bare(StatusCode::NOT_FOUND));
+        };
+        let data = json_body(&body)?.unwrap_or(Value::Null);
+        check_user_model(&data)?;
+        let mut new_name = None;
+        if let Some(requested) = data.get("name").and_then(Value::as_str) {
+            if requested != name {
+                let normalized = normalize_username(requested);
+                if store::validate_user_name(&normalized).is_err() {
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid username: {normalized}"
+                    )));
+                }
+                if membership.tx().find_user(&normalized)?.is_some() {
+                    return Err(ApiError::bad_request(format!(
+                        "User {normalized} already exists, username must be unique"
+                    )));
+                }
+                new_name = Some(normalized);
+            }
+        }
+        if !caller_is_admin(caller, membership)? {
+            if user.admin {
+                return Err(ApiError::forbidden("Only admins can modify other admins"));
+            }
+            if data.get("admin").is_some_and(scopes::py_truthy) {
+                return Err(ApiError::forbidden(
+                    "Only admins can grant admin permissions",
+                ));
+            }
+        }
+        let mut tx = membership.tx();
+        let mut current = user.name.clone();
+        if let Some(map) = data.as_object() {
+            for (key, value) in map {
+                match key.as_str() {
+                    "name" => {
+                        if let Some(new_name) = &new_name {
+                            tx.rename_user(&current, new_name)?;
+                            current.clone_from(new_name);
+                        }
+                    }
+                    "admin" => {
+                        let admin = value.as_bool().unwrap_or(false);
+                        tx.set_user_admin(&current, admin)?;
+                        if admin {
+                            tx.assign_role(Holder::User(&current), "admin", false)?;
+                        } else {
+                            tx.unassign_role(Holder::User(&current), "admin")?;
+                        }
+                        tx.assign_role(Holder::User(&current), "user", false)?;
+                    }
+                    // auth_state needs JUPYTERHUB_CRYPT_KEY; groups and roles are set
+                    // with setattr in JupyterHub, which does nothing useful.
+                    _ => {}
+                }
+            }
+        }
+        let mut model = model_of(
+            state,
+            caller,
+            &mut tx,
+            &current,
+            UserModelOptions::default(),
+        )?;
+        model.insert("auth_state".into(), auth_state_of(&mut tx, &current)?);
+        Ok(json_response(StatusCode::OK, &Value::Object(model)))
+    })
+    .await
+}

@@ -1,0 +1,449 @@
+//! Who is calling, and what may they do: the token from the `Authorization` header, its
+//! owner's roles, groups and shares, and the token's effective scopes (JupyterHub's
+//! `get_scopes_for(token)`). A denial is explained with the whole chain.
+
+use axum::http::HeaderMap;
+use roles::{Holder, Role};
+use scopes::{
+    ClientTarget, Decision, OAuthClient, Owner, ParsedScopes, Requirement, Scope, Target,
+};
+use serde_json::Value;
+use store::Tx;
+use time::OffsetDateTime;
+use tokens::{EffectiveScopes, HeldRole, RequestFacts, RoleSource, TokenFacts, TokenKind};
+
+use crate::error::ApiError;
+use crate::membership::TxMembership;
+use crate::state::AppState;
+
+/// The owner of the calling token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// A user, by name.
+    User(String),
+    /// A service, by name.
+    Service(String),
+}
+
+impl Principal {
+    /// The name.
+    pub fn name(&self) -> &str {
+        match self {
+            Principal::User(name) | Principal::Service(name) => name,
+        }
+    }
+
+    /// As the scopes crate's owner.
+    pub fn owner(&self) -> Owner<'_> {
+        match self {
+            Principal::User(name) => Owner::User(name),
+            Principal::Service(name) => Owner::Service(name),
+        }
+    }
+
+    /// As a role holder.
+    pub fn holder(&self) -> Holder<'_> {
+        match self {
+            Principal::User(name) => Holder::User(name),
+            Principal::Service(name) => Holder::Service(name),
+        }
+    }
+}
+
+/// An authenticated caller: the token, its owner, and what the token may do.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The token used.
+    pub token: store::Token,
+    /// Its owner.
+    pub principal: Principal,
+    /// The owner's groups (users only).
+    pub groups: Vec<String>,
+    /// The owner's roles, and whether each is direct or from a group.
+    pub roles: Vec<(Role, Option<String>)>,
+    /// The stored scopes of shares given to the (user) owner directly.
+    pub direct_share_scopes: Vec<Vec<Scope>>,
+    /// The effective scopes and how they came about.
+    pub effective: EffectiveScopes,
+    /// The effective scopes, parsed for decisions.
+    pub parsed: ParsedScopes,
+}
+
+/// The token in a request, JupyterHub's way: `Authorization: token X` or `bearer X`
+/// (`^(?:token|bearer)\s+([^\s]+)$`, any case). `?token=` is not accepted by the hub.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, rest) = value.split_once(|c: char| c.is_ascii_whitespace())?;
+    if !scheme.eq_ignore_ascii_case("token") && !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    if token.is_empty() || token.contains(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    Some(token.to_owned())
+}
+
+/// Finds the caller of a request, updating activity timestamps as JupyterHub does (no more
+/// often than `activity_resolution`). `None`: no valid credentials.
+///
+/// # Errors
+///
+/// Database failures.
+pub async fn authenticate(
+    state: &crate::state::SharedState,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(secret) = token_from_headers(headers) else {
+        return Ok(None);
+    };
+    let caller = state
+        .read(move |state, tx| caller_for_token(state, tx, &secret))
+        .await?;
+    if let Some(caller) = &caller {
+        record_activity(state, caller).await?;
+    }
+    Ok(caller)
+}
+
+async fn record_activity(
+    state: &crate::state::SharedState,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    let now = OffsetDateTime::now_utc();
+    let resolution = time::Duration::seconds(i64::from(state.config.activity_resolution));
+    let stale = move |at: Option<OffsetDateTime>| at.is_none_or(|at| now - at > resolution);
+    if !stale(caller.token.last_activity) {
+        return Ok(());
+    }
+    let id = caller.token.id;
+    // Server tokens do not count as their owner's activity (JupyterHub's rule).
+    let user = match &caller.principal {
+        Principal::User(name) if !caller.token.note.starts_with("Server at ") => Some(name.clone()),
+        _ => None,
+    };
+    state
+        .write(move |_, tx| {
+            tx.set_token_last_activity(id, now)?;
+            if let Some(user) = user {
+                let due = tx.find_user(&user)?.is_some_and(|u| stale(u.last_activity));
+                if due {
+                    tx.set_user_last_activity(&user, now)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// The caller holding the token `secret`, if it is a valid token.
+///
+/// # Errors
+///
+/// Database failures; a token whose scopes cannot be computed (an unknown scope in a stored
+/// token) is refused with 403 and the reason.
+pub fn caller_for_token(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    secret: &str,
+) -> Result<Option<Caller>, ApiError> {
+    if secret.chars().count() > tokens::MAX_LENGTH {
+        return Ok(None);
+    }
+    let Some(token) = tx.find_token(secret, OffsetDateTime::now_utc(), None)? else {
+        return Ok(None);
+    };
+    let principal = match &token.owner {
+        store::Owner::User(name) => Principal::User(name.clone()),
+        store::Owner::Service(name) => Principal::Service(name.clone()),
+    };
+    let owner = OwnerFacts::load(state, tx, &principal)?;
+    let OwnerFacts {
+        groups,
+        roles,
+        direct_share_scopes,
+        ..
+    } = owner;
+    let membership = TxMembership::new(tx);
+    if let Principal::User(name) = &principal {
+        membership.remember(name, groups.iter().cloned());
+    }
+    let table = &state.config.scope_table;
+    let role_refs: Vec<&Role> = roles.iter().map(|(role, _)| role).collect();
+    let owner_role_scopes = roles::role_scopes(table, principal.holder(), &role_refs)
+        .map_err(|error| refused_token(&error.to_string()))?
+        .scopes;
+    let token_scopes: Vec<Scope> = token.scopes.iter().map(Scope::lenient).collect();
+    let client_id = token.client_id.clone();
+    let facts = TokenFacts {
+        owner: principal.owner(),
+        owner_role_scopes: &owner_role_scopes,
+        direct_share_scopes: direct_share_scopes.iter().map(Vec::as_slice).collect(),
+        token_scopes: &token_scopes,
+        client: client_of(&client_id),
+    };
+    let effective = tokens::effective_scopes(table, &facts, Some(&membership))
+        .map_err(|error| refused_token(&error.to_string()))?;
+    let parsed = ParsedScopes::from_set(effective.scopes.clone())
+        .map_err(|error| refused_token(&error.to_string()))?;
+    Ok(Some(Caller {
+        token,
+        principal,
+        groups,
+        roles,
+        direct_share_scopes,
+        effective,
+        parsed,
+    }))
+}
+
+/// What the database knows about a token owner that decides its scopes.
+#[derive(Clone, Debug, Default)]
+pub struct OwnerFacts {
+    /// The user's groups (empty for a service).
+    pub groups: Vec<String>,
+    /// The roles that apply, each with the group it comes through (`None`: direct).
+    pub roles: Vec<(Role, Option<String>)>,
+    /// The stored scopes of shares given to the user directly.
+    pub direct_share_scopes: Vec<Vec<Scope>>,
+    /// Every share the user received, directly and through groups.
+    pub shares: Vec<sharing::Share>,
+}
+
+impl OwnerFacts {
+    /// Reads the facts of `principal`.
+    ///
+    /// # Errors
+    ///
+    /// Database failures; an unknown owner is [`store::StoreError::NotFound`].
+    pub fn load(
+        state: &AppState,
+        tx: &mut Tx<'_>,
+        principal: &Principal,
+    ) -> Result<OwnerFacts, ApiError> {
+        let mut facts = OwnerFacts::default();
+        let mut role_names: Vec<(String, Option<String>)> = Vec::new();
+        match principal {
+            Principal::User(name) => {
+                let details = tx.user_details(name)?;
+                for role in details.roles {
+                    role_names.push((role, None));
+                }
+                for group in &details.groups {
+                    for (role, _) in tx.roles_of(Holder::Group(group))? {
+                        role_names.push((role.role.name, Some(group.clone())));
+                    }
+                }
+                for share in details.shares_received {
+                    if share.share.recipient == sharing::Recipient::User(name.clone()) {
+                        facts
+                            .direct_share_scopes
+                            .push(share.share.current_scopes().into_vec());
+                    }
+                    facts.shares.push(share.share);
+                }
+                facts.groups = details.groups;
+            }
+            Principal::Service(name) => {
+                for (role, _) in tx.roles_of(Holder::Service(name))? {
+                    role_names.push((role.role.name, None));
+                }
+            }
+        }
+        facts.roles = role_names
+            .into_iter()
+            .filter_map(|(name, via)| state.roles.get(&name).cloned().map(|role| (role, via)))
+            .collect();
+        Ok(facts)
+    }
+
+    /// The owner's expanded role scopes (without shares).
+    ///
+    /// # Errors
+    ///
+    /// A role scope that is not in the table.
+    pub fn role_scopes(
+        &self,
+        table: &scopes::ScopeTable,
+        principal: &Principal,
+    ) -> Result<scopes::ScopeSet, scopes::ExpandError> {
+        let refs: Vec<&Role> = self.roles.iter().map(|(role, _)| role).collect();
+        Ok(roles::role_scopes(table, principal.holder(), &refs)?.scopes)
+    }
+
+    /// Everything the owner holds: `get_scopes_for(user)` (roles, then shares expanded).
+    ///
+    /// # Errors
+    ///
+    /// A role or share scope that is not in the table.
+    pub fn all_scopes(
+        &self,
+        table: &scopes::ScopeTable,
+        principal: &Principal,
+        warnings: &mut Vec<scopes::Warning>,
+    ) -> Result<scopes::ScopeSet, scopes::ExpandError> {
+        let refs: Vec<&Role> = self.roles.iter().map(|(role, _)| role).collect();
+        let current: Vec<scopes::ScopeSet> = self
+            .shares
+            .iter()
+            .map(sharing::Share::current_scopes)
+            .collect();
+        let shares: Vec<roles::ReceivedShare<'_>> = self
+            .shares
+            .iter()
+            .zip(&current)
+            .map(|(share, scopes)| roles::ReceivedShare {
+                scopes: scopes.as_slice(),
+                with: match &share.recipient {
+                    sharing::Recipient::User(user) => Holder::User(user),
+                    sharing::Recipient::Group(group) => Holder::Group(group),
+                },
+                // Stored share scopes carry their `!server=` filter: no bare filter to
+                // resolve against the server's client.
+                client: None,
+            })
+            .collect();
+        let facts = roles::HolderFacts {
+            holder: principal.holder(),
+            roles: refs,
+            shares,
+        };
+        roles::scopes_for_warning_into(table, &facts, warnings)
+    }
+}
+
+fn refused_token(reason: &str) -> ApiError {
+    tracing::warn!(reason, "a stored token's scopes cannot be computed");
+    ApiError::forbidden(format!("This token's scopes cannot be resolved: {reason}"))
+}
+
+/// The OAuth client of a token, from its identifier (`jupyterhub`, `service-NAME`, or a
+/// server's `jupyterhub-user-...`).
+pub fn client_of(identifier: &str) -> OAuthClient<'_> {
+    let target = match identifier.strip_prefix("service-") {
+        Some(service) => ClientTarget::Service(service),
+        None => ClientTarget::Hub,
+    };
+    OAuthClient { identifier, target }
+}
+
+impl Caller {
+    /// JupyterHub's `needs_scope`: allowed, or the denial with its explanation attached.
+    ///
+    /// # Errors
+    ///
+    /// 403 / 404 with JupyterHub's message and hubcap's explanation.
+    pub fn require(
+        &self,
+        state: &AppState,
+        membership: &TxMembership<'_, '_>,
+        scopes: &[&str],
+        target: Option<Target<'_>>,
+        post_filter: bool,
+    ) -> Result<Decision, ApiError> {
+        let requirement = Requirement {
+            scopes,
+            target,
+            post_filter,
+        };
+        let table = &state.config.scope_table;
+        let decision = scopes::decide(table, Some(&self.parsed), &requirement, Some(membership))
+            .map_err(|error| internal(&error.to_string()))?;
+        if decision.is_allowed() {
+            return Ok(decision);
+        }
+        let status = axum::http::StatusCode::from_u16(decision.status)
+            .unwrap_or(axum::http::StatusCode::FORBIDDEN);
+        let mut error = match &decision.message {
+            Some(message) => ApiError::new(status, message.clone()),
+            None => ApiError::bare(status),
+        };
+        let explanation = self.explain(state, membership, requirement);
+        tracing::info!(
+            status = decision.status,
+            token = %self.token.api_id(),
+            owner = self.principal.name(),
+            explanation = %explanation.get("text").and_then(|text| text.as_str()).unwrap_or(""),
+            "request denied"
+        );
+        error.explanation = Some(explanation);
+        Err(error)
+    }
+
+    /// The explanation of a decision on `requirement` (the chain from `tokens::explain`).
+    pub fn explain(
+        &self,
+        state: &AppState,
+        membership: &TxMembership<'_, '_>,
+        requirement: Requirement<'_>,
+    ) -> Value {
+        let token_scopes: Vec<Scope> = self.token.scopes.iter().map(Scope::lenient).collect();
+        let facts = RequestFacts {
+            owner: self.principal.owner(),
+            roles: self
+                .roles
+                .iter()
+                .map(|(role, via)| HeldRole {
+                    role,
+                    source: match via {
+                        Some(group) => RoleSource::Group(group),
+                        None => RoleSource::Direct,
+                    },
+                })
+                .collect(),
+            direct_share_scopes: self.direct_share_scopes.iter().map(Vec::as_slice).collect(),
+            kind: self.kind(),
+            token_scopes: &token_scopes,
+            client: client_of(&self.token.client_id),
+            requirement,
+        };
+        match tokens::explain(&state.config.scope_table, &facts, Some(membership)) {
+            Ok(chain) => {
+                let text = chain.text();
+                let mut value = serde_json::to_value(&chain).unwrap_or(Value::Null);
+                if let Some(map) = value.as_object_mut() {
+                    map.insert("token_id".to_owned(), Value::from(self.token.api_id()));
+                    map.insert("text".to_owned(), Value::from(text));
+                }
+                value
+            }
+            Err(error) => serde_json::json!({"error": error.to_string()}),
+        }
+    }
+
+    fn kind(&self) -> TokenKind<'_> {
+        if self.token.note.starts_with("Server at ") {
+            TokenKind::Server { server: "" }
+        } else if self.token.client_id != "jupyterhub" {
+            TokenKind::OAuth
+        } else {
+            TokenKind::Api
+        }
+    }
+
+    /// Whether the caller holds `scope` for `resource` (JupyterHub's `has_scope` /
+    /// `check_scope_filter` used for vertical and horizontal filtering).
+    pub fn holds(&self, scope: &str, resource: &scopes::Resource<'_>) -> bool {
+        self.parsed
+            .get(scope)
+            .is_some_and(|filters| scopes::check_scope_filter(filters, resource))
+    }
+}
+
+/// 403 for a request without valid credentials on an endpoint that needs scopes.
+pub fn missing_credentials() -> ApiError {
+    ApiError::forbidden("Missing or invalid credentials.").explained(serde_json::json!({
+        "text": "no valid token: send `Authorization: token TOKEN` with a token the hub issued",
+    }))
+}
+
+fn internal(reason: &str) -> ApiError {
+    tracing::error!(reason, "scope decision failed");
+    ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "Internal error; the hub's log has the details.",
+    )
+}

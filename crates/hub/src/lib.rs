@@ -1,0 +1,131 @@
+//! hubcap's hub as a library: configuration, start-up, and JupyterHub 6.1.1's REST API.
+//!
+//! [`start`] brings the database in line with a [`HubConfig`] (users, groups, services,
+//! roles), binds `hub_bind_url` and serves the API until [`RunningHub::stop`] or
+//! `POST /hub/api/shutdown`. Every denial carries JupyterHub's exact message and hubcap's
+//! `explanation` beside it.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod membership;
+pub mod models;
+mod startup;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+pub use config::{ConfigErrors, ConfigProblem, HubConfig};
+pub use startup::StartupError;
+use state::AppState;
+
+/// A hub serving requests.
+pub struct RunningHub {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    state: Arc<AppState>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningHub {
+    /// Asks the hub to stop and waits until it has.
+    ///
+    /// # Errors
+    ///
+    /// The server's I/O error, if it failed.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.state.shutdown.notify_one();
+        self.wait().await
+    }
+
+    /// Waits until the hub stops (after `POST /hub/api/shutdown`).
+    ///
+    /// # Errors
+    ///
+    /// The server's I/O error, if it failed.
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(join) => Err(std::io::Error::other(join.to_string())),
+        }
+    }
+
+    /// A handle that can stop the hub from elsewhere (a signal handler).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(Arc::clone(&self.state))
+    }
+}
+
+/// Stops a [`RunningHub`] from another task.
+#[derive(Clone)]
+pub struct StopHandle(Arc<AppState>);
+
+impl StopHandle {
+    /// Asks the hub to stop (in-flight requests finish first).
+    pub fn stop(&self) {
+        self.0.shutdown.notify_one();
+    }
+}
+
+/// Prepares the database and starts serving on `config.hub_bind_url`.
+///
+/// # Errors
+///
+/// The database cannot be opened or brought in line with the configuration, or the address
+/// cannot be bound.
+pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
+    let config_for_prepare = config.clone();
+    let prepared = tokio::task::spawn_blocking(move || startup::prepare(&config_for_prepare))
+        .await
+        .map_err(|join| StartupError::Bind {
+            url: config.hub_bind_url.to_string(),
+            reason: format!("start-up task failed: {join}"),
+        })??;
+    let (store, prepared) = prepared;
+    let bind = bind_address(&config)?;
+    let listener = TcpListener::bind(&bind)
+        .await
+        .map_err(|error| StartupError::Bind {
+            url: config.hub_bind_url.to_string(),
+            reason: error.to_string(),
+        })?;
+    let addr = listener.local_addr().map_err(|error| StartupError::Bind {
+        url: config.hub_bind_url.to_string(),
+        reason: error.to_string(),
+    })?;
+    let state = Arc::new(AppState {
+        config,
+        store,
+        roles: prepared.roles,
+        shutdown: Notify::new(),
+    });
+    let app = api::router(Arc::clone(&state));
+    let signal_state = Arc::clone(&state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { signal_state.shutdown.notified().await })
+            .await
+    });
+    tracing::info!(%addr, "hub API listening");
+    Ok(RunningHub { addr, state, task })
+}
+
+fn bind_address(config: &HubConfig) -> Result<String, StartupError> {
+    let url = &config.hub_bind_url;
+    let host = url.host_str().ok_or_else(|| StartupError::Bind {
+        url: url.to_string(),
+        reason: "the URL has no host".to_owned(),
+    })?;
+    let port = url.port_or_known_default().unwrap_or(8081);
+    Ok(if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    })
+}

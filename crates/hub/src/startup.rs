@@ -1,0 +1,368 @@
+//! Start-up: bring the database in line with the configuration, in JupyterHub's order
+//! (`init_oauth`, `init_users`, `init_groups`, `init_services`, `init_api_tokens`, then the
+//! role creation and assignment of `load_roles`), all in one transaction: a configuration
+//! that fails half-way changes nothing.
+
+use std::collections::BTreeSet;
+
+use roles::{Assignments, Bearer, Holder, LoadNote, LoadSettings, RoleStore};
+use store::{NewOAuthClient, NewService, NewToken, NewUser, Store, StoreError, TokenOwner, Tx};
+use time::OffsetDateTime;
+use tokens::{Origin, TokenHash};
+
+use crate::config::HubConfig;
+
+/// Why the hub could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be opened or migrated.
+    #[error("database {url}: {source}")]
+    Database {
+        /// The database URL, password hidden.
+        url: String,
+        /// What failed.
+        source: StoreError,
+    },
+    /// Bringing the database in line with the configuration failed.
+    #[error("applying the configuration to the database: {0}")]
+    Apply(#[from] StoreError),
+    /// `load_roles` refused the roles.
+    #[error("JupyterHub.load_roles: {0}")]
+    Roles(#[from] roles::LoadError),
+    /// A configured token is already some other owner's token.
+    #[error(
+        "JupyterHub.services: the api_token of service {service} is already the token of {other}; give each service its own token"
+    )]
+    TokenTaken {
+        /// The service.
+        service: String,
+        /// Who holds it.
+        other: String,
+    },
+    /// A configured token could not be hashed.
+    #[error("JupyterHub.services: the api_token of service {service}: {source}")]
+    Token {
+        /// The service.
+        service: String,
+        /// Why.
+        source: tokens::TokenError,
+    },
+    /// The address to listen on could not be used.
+    #[error("JupyterHub.hub_bind_url {url}: {reason}")]
+    Bind {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What start-up produced besides the database changes.
+pub(crate) struct Prepared {
+    /// Every role, as loaded.
+    pub roles: RoleStore,
+}
+
+/// Opens the database and applies the configuration to it.
+pub(crate) fn prepare(config: &HubConfig) -> Result<(Store, Prepared), StartupError> {
+    let store = Store::open(&config.db_url).map_err(|source| StartupError::Database {
+        url: redacted(&config.db_url),
+        source,
+    })?;
+    let roles = store.write_with(|tx| apply(tx, config))?;
+    Ok((store, Prepared { roles }))
+}
+
+fn redacted(url: &str) -> String {
+    store::DbUrl::parse(url).map_or_else(|_| url.to_owned(), |parsed| parsed.redacted())
+}
+
+fn apply(tx: &mut Tx<'_>, config: &HubConfig) -> Result<RoleStore, StartupError> {
+    for service in &config.services {
+        if let Some(token) = &service.api_token {
+            if let Some(found) = tx.find_token(token, OffsetDateTime::now_utc(), None)? {
+                let other = match &found.owner {
+                    store::Owner::Service(name) if name == &service.name => continue,
+                    store::Owner::Service(name) => format!("service {name}"),
+                    store::Owner::User(name) => format!("user {name}"),
+                };
+                return Err(StartupError::TokenTaken {
+                    service: service.name.clone(),
+                    other,
+                });
+            }
+        }
+    }
+    init_oauth(tx)?;
+    let new_admins = init_users(tx, config)?;
+    init_groups(tx, config)?;
+    init_services(tx, config)?;
+    let roles = init_roles(tx, config, &new_admins)?;
+    init_api_tokens(tx, config, &roles)?;
+    Ok(roles)
+}
+
+fn init_oauth(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    if tx.find_oauth_client("jupyterhub")?.is_none() {
+        tx.create_oauth_client(&NewOAuthClient {
+            identifier: "jupyterhub",
+            description: Some("JupyterHub"),
+            secret: None,
+            redirect_uri: None,
+            allowed_scopes: &[],
+        })?;
+    }
+    Ok(())
+}
+
+/// Creates the configured users; returns the admins it created, who get the default roles
+/// (`admin` and `user`) as JupyterHub's `assign_default_roles` gives them.
+fn init_users(tx: &mut Tx<'_>, config: &HubConfig) -> Result<Vec<String>, StoreError> {
+    let mut new_admins = Vec::new();
+    for name in &config.admin_users {
+        match tx.find_user(name)? {
+            Some(user) if user.admin => {}
+            Some(_) => tx.set_user_admin(name, true)?,
+            None => {
+                tx.create_user(&NewUser { name, admin: true })?;
+                new_admins.push(name.clone());
+                tracing::info!(user = %name, "created admin user from Authenticator.admin_users");
+            }
+        }
+    }
+    for name in &config.allowed_users {
+        if tx.find_user(name)?.is_none() {
+            tx.create_user(&NewUser::named(name))?;
+            tracing::info!(user = %name, "created user from Authenticator.allowed_users");
+        }
+    }
+    Ok(new_admins)
+}
+
+fn init_groups(tx: &mut Tx<'_>, config: &HubConfig) -> Result<(), StoreError> {
+    for (name, spec) in &config.load_groups {
+        if tx.find_group(name)?.is_none() {
+            tracing::info!(group = %name, "creating group");
+            tx.create_group(name, &serde_json::Map::new())?;
+        }
+        for user in &spec.users {
+            if tx.find_user(user)?.is_none() {
+                tracing::info!(user = %user, group = %name, "creating user for group");
+                tx.create_user(&NewUser::named(user))?;
+            }
+        }
+        let members: Vec<&str> = spec.users.iter().map(String::as_str).collect();
+        tx.add_group_members(name, &members)?;
+        if let Some(properties) = &spec.properties {
+            tx.set_group_properties(name, properties)?;
+        }
+    }
+    Ok(())
+}
+
+fn init_services(tx: &mut Tx<'_>, config: &HubConfig) -> Result<(), StartupError> {
+    let configured: BTreeSet<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
+    for stored in tx.list_services()? {
+        if stored.from_config && !configured.contains(stored.name.as_str()) {
+            tracing::info!(service = %stored.name, "deleting service no longer in JupyterHub.services");
+            tx.delete_service(&stored.name)?;
+        }
+    }
+    for spec in &config.services {
+        let info = spec.info.clone().map(serde_json::Value::Object);
+        let new = NewService {
+            name: &spec.name,
+            admin: spec.admin,
+            url: spec.url.as_deref(),
+            info: info.as_ref(),
+            display: Some(spec.display),
+            oauth_no_confirm: Some(spec.oauth_no_confirm),
+            oauth_client_id: None,
+            from_config: true,
+        };
+        if tx.find_service(&spec.name)?.is_some() {
+            tx.update_service(&new)?;
+        } else {
+            tx.create_service(&new)?;
+        }
+    }
+    Ok(())
+}
+
+/// `init_api_tokens`: each service's configured token, stored hashed (16384 rounds: it was
+/// chosen by a person) with the scopes of the `token` role, as `APIToken.new` gives them.
+fn init_api_tokens(
+    tx: &mut Tx<'_>,
+    config: &HubConfig,
+    roles: &RoleStore,
+) -> Result<(), StartupError> {
+    let default_scopes = tokens::requested_scopes(
+        roles,
+        &tokens::TokenRequest {
+            scopes: None,
+            roles: None,
+            expires_in: None,
+        },
+    )
+    .unwrap_or_else(|_| vec![tokens::INHERIT.to_owned()]);
+    for spec in &config.services {
+        if let Some(token) = &spec.api_token {
+            if tx
+                .find_token(token, OffsetDateTime::now_utc(), None)?
+                .is_none()
+            {
+                let hash =
+                    TokenHash::for_storage(token, Origin::UserProvided).map_err(|source| {
+                        StartupError::Token {
+                            service: spec.name.clone(),
+                            source,
+                        }
+                    })?;
+                tx.insert_token(&NewToken {
+                    owner: TokenOwner::Service(&spec.name),
+                    hash: &hash,
+                    prefix: tokens::prefix(token),
+                    scopes: &default_scopes,
+                    note: "from config",
+                    expires_at: None,
+                    client_id: "jupyterhub",
+                    session_id: None,
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn init_roles(
+    tx: &mut Tx<'_>,
+    config: &HubConfig,
+    new_admins: &[String],
+) -> Result<RoleStore, StartupError> {
+    let mut stored = RoleStore::new();
+    for role in tx.list_roles()? {
+        stored.insert(role.role);
+    }
+    let before = current_assignments(tx)?;
+    // What load_roles starts from: the database, plus the default roles of the admins just
+    // created (JupyterHub assigns them as it creates the users).
+    let mut start = before.clone();
+    for name in new_admins {
+        if let Some(bearer) = start.users.get_mut(name) {
+            bearer.roles.insert("admin".to_owned());
+            bearer.roles.insert("user".to_owned());
+        }
+    }
+    let settings = LoadSettings {
+        extra_user_scopes: &config.extra_user_scopes,
+        admin_users: &config.admin_users,
+        allowed_users: &config.allowed_users,
+    };
+    let loaded = roles::load_roles(
+        &config.scope_table,
+        &stored,
+        start,
+        &config.load_roles,
+        settings,
+    )?;
+    for note in &loaded.notes {
+        log_note(note);
+    }
+    // Roles: create or update, then assignments, then delete roles that are gone (their
+    // assignments go with them).
+    for role in loaded.roles.iter() {
+        match stored.get(&role.name) {
+            Some(old) if old == role => {}
+            Some(_) => tx.update_role(role)?,
+            None => {
+                tx.create_role(role, false)?;
+            }
+        }
+    }
+    write_assignments(tx, &before, &loaded.assignments)?;
+    for name in stored.names() {
+        if loaded.roles.get(name).is_none() {
+            tx.delete_role(name)?;
+        }
+    }
+    Ok(loaded.roles)
+}
+
+fn current_assignments(tx: &mut Tx<'_>) -> Result<Assignments, StoreError> {
+    let mut assignments = Assignments::default();
+    let page = tx.list_users(&store::UserQuery {
+        limit: u32::MAX,
+        ..store::UserQuery::default()
+    })?;
+    for details in page.users {
+        assignments.users.insert(
+            details.user.name.clone(),
+            Bearer {
+                admin: details.user.admin,
+                roles: details.roles.into_iter().collect(),
+            },
+        );
+    }
+    for service in tx.list_services()? {
+        let roles = tx.roles_of(Holder::Service(&service.name))?;
+        assignments.services.insert(
+            service.name.clone(),
+            Bearer {
+                admin: service.admin,
+                roles: roles.into_iter().map(|(role, _)| role.role.name).collect(),
+            },
+        );
+    }
+    for group in tx.list_groups(0, u32::MAX)?.0 {
+        let roles = tx.roles_of(Holder::Group(&group.name))?;
+        assignments.groups.insert(
+            group.name.clone(),
+            roles.into_iter().map(|(role, _)| role.role.name).collect(),
+        );
+    }
+    Ok(assignments)
+}
+
+fn write_assignments(
+    tx: &mut Tx<'_>,
+    before: &Assignments,
+    after: &Assignments,
+) -> Result<(), StoreError> {
+    let empty = Bearer::default();
+    for (name, bearer) in &after.users {
+        let old = before.users.get(name).unwrap_or(&empty);
+        if old.admin != bearer.admin {
+            tx.set_user_admin(name, bearer.admin)?;
+        }
+        sync_roles(tx, Holder::User(name), &old.roles, &bearer.roles)?;
+    }
+    for (name, bearer) in &after.services {
+        let old = before.services.get(name).unwrap_or(&empty);
+        sync_roles(tx, Holder::Service(name), &old.roles, &bearer.roles)?;
+    }
+    let none = BTreeSet::new();
+    for (name, roles) in &after.groups {
+        let old = before.groups.get(name).unwrap_or(&none);
+        sync_roles(tx, Holder::Group(name), old, roles)?;
+    }
+    Ok(())
+}
+
+fn sync_roles(
+    tx: &mut Tx<'_>,
+    holder: Holder<'_>,
+    old: &BTreeSet<String>,
+    new: &BTreeSet<String>,
+) -> Result<(), StoreError> {
+    for role in new.difference(old) {
+        tx.assign_role(holder, role, false)?;
+    }
+    for role in old.difference(new) {
+        tx.unassign_role(holder, role)?;
+    }
+    Ok(())
+}
+
+fn log_note(note: &LoadNote) {
+    tracing::info!("{note}");
+}

@@ -1,0 +1,493 @@
+//! The REST API against JupyterHub's contract (reference §1–3): status codes, messages,
+//! models, filtering, and hubcap's explanations beside them.
+
+use std::net::SocketAddr;
+
+use hub::{HubConfig, RunningHub};
+use serde_json::{Value, json};
+
+use crate::client::{Response, request};
+
+const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// A hub on a free loopback port with a throwaway SQLite database.
+struct TestHub {
+    runtime: tokio::runtime::Runtime,
+    hub: Option<RunningHub>,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl TestHub {
+    fn start(extra: &str) -> TestHub {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hub.sqlite");
+        let text = format!(
+            r#"
+[JupyterHub]
+hub_bind_url = "http://127.0.0.1:0"
+db_url = "sqlite:///{}"
+services = [ {{ name = "admin-svc", api_token = "{ADMIN_TOKEN}" }} ]
+load_groups = {{ team = {{ users = ["alice"] }} }}
+{extra}
+[Authenticator]
+admin_users = ["ada"]
+allowed_users = ["alice", "bob"]
+"#,
+            db.display()
+        );
+        let config = HubConfig::from_toml(&text, "test").unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let hub = runtime.block_on(hub::start(config)).unwrap();
+        let addr = hub.addr;
+        TestHub {
+            runtime,
+            hub: Some(hub),
+            addr,
+            _dir: dir,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let body = body.map(|b| b.to_string());
+        request(self.addr, method, path, token, body.as_deref(), &[])
+    }
+
+    fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Response {
+        self.call(method, path, Some(ADMIN_TOKEN), body)
+    }
+
+    /// A new token for `user` with `scopes`, issued by the admin service.
+    fn token_for(&self, user: &str, scopes: &[&str]) -> String {
+        let response = self.admin(
+            "POST",
+            &format!("/hub/api/users/{user}/tokens"),
+            Some(json!({"scopes": scopes})),
+        );
+        assert_eq!(response.status, 201, "{}", response.body);
+        response.json()["token"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.take() {
+            let _ = self.runtime.block_on(hub.stop());
+        }
+    }
+}
+
+const ADMIN_ROLE: &str =
+    r#"load_roles = [ { name = "admin", services = ["admin-svc"], users = ["ada"] } ]"#;
+
+#[test]
+fn root_answers_version_with_jupyterhubs_headers() {
+    let hub = TestHub::start("");
+    for path in ["/hub/api", "/hub/api/"] {
+        let response = hub.call("GET", path, None, None);
+        assert_eq!(response.status, 200);
+        assert_eq!(response.json(), json!({"version": "6.1.1"}));
+        assert_eq!(response.header("content-type"), Some("application/json"));
+        assert_eq!(response.header("x-jupyterhub-version"), Some("6.1.1"));
+        assert_eq!(response.header("access-control-allow-origin"), Some("*"));
+        assert!(
+            response
+                .header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+    }
+}
+
+#[test]
+fn errors_have_jupyterhubs_body_and_null_messages() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    // No credentials on a scoped endpoint.
+    let response = hub.call("GET", "/hub/api/users", None, None);
+    assert_eq!(response.status, 403);
+    assert_eq!(
+        response.json()["message"],
+        "Missing or invalid credentials."
+    );
+    // A bad token on /user: a bare 403.
+    let response = hub.call("GET", "/hub/api/user", Some("not-a-token-at-all"), None);
+    assert_eq!(
+        (response.status, response.json()["message"].clone()),
+        (403, Value::Null)
+    );
+    // Unknown API path: JSON 404 with a null message.
+    let response = hub.call("GET", "/hub/api/nope", None, None);
+    assert_eq!(response.status, 404);
+    assert_eq!(response.json(), json!({"status": 404, "message": null}));
+    // A method the route lacks: 405; OPTIONS: 200 with no body and no auth.
+    let response = hub.admin("PUT", "/hub/api/users", None);
+    assert_eq!(response.status, 405);
+    let response = hub.call("OPTIONS", "/hub/api/users", None, None);
+    assert_eq!((response.status, response.body.as_str()), (200, ""));
+    // Bad JSON.
+    let response = request(
+        hub.addr,
+        "POST",
+        "/hub/api/users",
+        Some(ADMIN_TOKEN),
+        Some("{nope"),
+        &[],
+    );
+    assert_eq!(response.status, 400);
+    assert_eq!(
+        response.json()["message"],
+        "Invalid JSON in body of request"
+    );
+}
+
+#[test]
+fn a_denial_keeps_jupyterhubs_message_and_explains_itself() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let token = hub.token_for("bob", &["read:users:name!user=bob"]);
+    let response = hub.call("DELETE", "/hub/api/users/alice", Some(&token), None);
+    assert_eq!(response.status, 403);
+    let body = response.json();
+    assert_eq!(
+        body["message"],
+        "Action is not authorized with current scopes; requires any of [delete:users]"
+    );
+    let explanation = &body["explanation"];
+    assert_eq!(explanation["owner"], "user bob");
+    assert_eq!(explanation["token_kind"], "API token");
+    assert_eq!(
+        explanation["token_scopes"],
+        json!(["read:users:name!user=bob"])
+    );
+    assert!(
+        explanation["text"]
+            .as_str()
+            .unwrap()
+            .contains("delete:users")
+    );
+    // A filtered scope on another resource: 404, JupyterHub's "no access" message.
+    let token = hub.token_for("ada", &["read:users!user=bob"]);
+    let response = hub.call("GET", "/hub/api/users/alice", Some(&token), None);
+    assert_eq!(response.status, 404);
+    assert_eq!(
+        response.json()["message"],
+        "No access to resources or resources not found"
+    );
+    assert!(response.json()["explanation"].is_object());
+}
+
+#[test]
+fn user_models_are_filtered_by_the_callers_scopes() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let full = hub.admin("GET", "/hub/api/users/alice", None).json();
+    assert_eq!(full["name"], "alice");
+    assert_eq!(full["groups"], json!(["team"]));
+    assert_eq!(full["roles"], json!(["user"]));
+    assert!(full.get("servers").is_some() && full.get("created").is_some());
+    let token = hub.token_for("ada", &["read:users:name"]);
+    let named = hub
+        .call("GET", "/hub/api/users/alice", Some(&token), None)
+        .json();
+    let keys: std::collections::BTreeSet<&str> = named
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["admin", "kind", "name", "user_info"].into_iter().collect()
+    );
+    // Horizontal filtering: a group-filtered list shows only the group's members.
+    let token = hub.token_for(
+        "ada",
+        &["list:users!group=team", "read:users:name!group=team"],
+    );
+    let listed = hub.call("GET", "/hub/api/users", Some(&token), None).json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice"]);
+}
+
+#[test]
+fn user_list_validates_and_paginates() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let response = hub.admin("GET", "/hub/api/users?sort=bogus", None);
+    assert_eq!(
+        response.json()["message"],
+        "sort must be 'id', 'name', or 'last_activity', not 'bogus'"
+    );
+    let response = hub.admin("GET", "/hub/api/users?state=bogus", None);
+    assert_eq!(
+        response.json()["message"],
+        "Unrecognized state filter: 'bogus'"
+    );
+    let response = hub.admin("GET", "/hub/api/users?limit=x", None);
+    assert_eq!(
+        response.json()["message"],
+        "Invalid argument type, offset and limit must be integers"
+    );
+    let response = request(
+        hub.addr,
+        "GET",
+        "/hub/api/users?limit=2&sort=-name",
+        Some(ADMIN_TOKEN),
+        None,
+        &[("Accept", "application/jupyterhub-pagination+json")],
+    );
+    let page = response.json();
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bob", "alice"]);
+    assert_eq!(page["_pagination"]["total"], 3);
+    assert_eq!(page["_pagination"]["next"]["offset"], 2);
+    let url = page["_pagination"]["next"]["url"].as_str().unwrap();
+    assert!(
+        url.ends_with("/hub/api/users?limit=2&sort=-name&offset=2") || url.contains("offset=2"),
+        "{url}"
+    );
+}
+
+#[test]
+fn users_are_created_renamed_and_deleted() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let response = hub.admin(
+        "POST",
+        "/hub/api/users",
+        Some(json!({"usernames": ["Carol", "dave"]})),
+    );
+    assert_eq!(response.status, 201, "{}", response.body);
+    let created = response.json();
+    let names: Vec<&str> = created
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["carol", "dave"]);
+    let response = hub.admin(
+        "POST",
+        "/hub/api/users",
+        Some(json!({"usernames": ["carol"]})),
+    );
+    assert_eq!(
+        (response.status, response.json()["message"].clone()),
+        (409, json!("All 1 users already exist"))
+    );
+    let response = hub.admin("POST", "/hub/api/users", Some(json!({"usernames": []})));
+    assert_eq!(
+        response.json()["message"],
+        "Must specify at least one user to create"
+    );
+    let response = hub.admin(
+        "POST",
+        "/hub/api/users",
+        Some(json!({"usernames": ["x"], "admin": "yes"})),
+    );
+    assert_eq!(
+        response.json()["message"],
+        "user.admin must be <class 'bool'>, not: <class 'str'>"
+    );
+    let response = hub.admin(
+        "POST",
+        "/hub/api/users",
+        Some(json!({"usernames": ["x"], "bogus": 1})),
+    );
+    assert_eq!(
+        response.json()["message"],
+        "Invalid JSON keys: {'bogus': 1}"
+    );
+    let response = hub.admin(
+        "PATCH",
+        "/hub/api/users/dave",
+        Some(json!({"name": "erin"})),
+    );
+    assert_eq!(
+        (response.status, response.json()["name"].clone()),
+        (200, json!("erin"))
+    );
+    let response = hub.admin(
+        "PATCH",
+        "/hub/api/users/erin",
+        Some(json!({"name": "carol"})),
+    );
+    assert_eq!(
+        response.json()["message"],
+        "User carol already exists, username must be unique"
+    );
+    let response = hub.admin("DELETE", "/hub/api/users/erin", None);
+    assert_eq!((response.status, response.body.as_str()), (204, ""));
+    assert_eq!(hub.admin("GET", "/hub/api/users/erin", None).status, 404);
+    let token = hub.token_for("ada", &["delete:users"]);
+    let response = hub.call("DELETE", "/hub/api/users/ada", Some(&token), None);
+    assert_eq!(response.json()["message"], "Cannot delete yourself!");
+}
+
+#[test]
+fn tokens_are_issued_within_the_owners_scopes() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let response = hub.admin(
+        "POST",
+        "/hub/api/users/bob/tokens",
+        Some(json!({"scopes": ["admin:users"]})),
+    );
+    assert_eq!(response.status, 400);
+    assert!(
+        response.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Not assigning requested scopes "),
+        "{}",
+        response.body
+    );
+    let response = hub.admin(
+        "POST",
+        "/hub/api/users/bob/tokens",
+        Some(json!({"scopes": ["no:such:scope"]})),
+    );
+    assert_eq!(
+        response.json()["message"],
+        "\"Scope 'no:such:scope' for token does not exist\""
+    );
+    let response = hub.admin(
+        "POST",
+        "/hub/api/users/bob/tokens",
+        Some(json!({"expires_in": "soon"})),
+    );
+    assert_eq!(
+        response.json()["message"],
+        "token expires_in must be null or integer, not 'soon'"
+    );
+    let response = hub.admin(
+        "POST",
+        "/hub/api/users/bob/tokens",
+        Some(json!({"note": "mine", "expires_in": 3600})),
+    );
+    assert_eq!(response.status, 201);
+    let created = response.json();
+    assert_eq!(created["note"], "mine");
+    assert!(created["expires_at"].is_string());
+    let id = created["id"].as_str().unwrap().to_owned();
+    // The token works, and its model says who it is.
+    let me = hub
+        .call("GET", "/hub/api/user", created["token"].as_str(), None)
+        .json();
+    assert_eq!(
+        (me["name"].clone(), me["token_id"].clone()),
+        (json!("bob"), json!(id.clone()))
+    );
+    let listed = hub.admin("GET", "/hub/api/users/bob/tokens", None).json();
+    assert!(
+        listed["api_tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id.as_str())
+    );
+    assert!(listed["api_tokens"][0].get("token").is_none());
+    let response = hub.admin("GET", "/hub/api/users/bob/tokens/zzz", None);
+    assert_eq!(response.json()["message"], "No such token zzz for user bob");
+    let response = hub.admin("DELETE", &format!("/hub/api/users/bob/tokens/{id}"), None);
+    assert_eq!(response.status, 204);
+    assert_eq!(
+        hub.call("GET", "/hub/api/user", created["token"].as_str(), None)
+            .status,
+        403
+    );
+    // Someone without `tokens` on bob cannot make him a token.
+    let alice = hub.token_for("alice", &["read:users:name!user=alice"]);
+    let response = hub.call(
+        "POST",
+        "/hub/api/users/bob/tokens",
+        Some(&alice),
+        Some(json!({})),
+    );
+    assert_eq!(
+        response.json()["message"],
+        "User bob not found or no permissions to generate tokens"
+    );
+}
+
+#[test]
+fn groups_are_managed_through_the_api() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let response = hub.admin(
+        "POST",
+        "/hub/api/groups",
+        Some(json!({"groups": ["g1", "g2"], "users": ["bob"]})),
+    );
+    assert_eq!(response.status, 201, "{}", response.body);
+    assert_eq!(response.json()[1]["users"], json!(["bob"]));
+    let response = hub.admin("POST", "/hub/api/groups/g1", None);
+    assert_eq!(response.json()["message"], "Group g1 already exists");
+    let response = hub.admin(
+        "POST",
+        "/hub/api/groups/g1/users",
+        Some(json!({"users": ["nobody"]})),
+    );
+    assert_eq!(response.json()["message"], "No such user: nobody");
+    let response = hub.admin(
+        "POST",
+        "/hub/api/groups/g1/users",
+        Some(json!({"users": ["alice"]})),
+    );
+    assert_eq!(response.json()["users"], json!(["alice", "bob"]));
+    let response = hub.admin("DELETE", "/hub/api/groups/g1/users", Some(json!({})));
+    assert_eq!(response.json()["message"], "Must specify users to delete");
+    let response = hub.admin(
+        "PUT",
+        "/hub/api/groups/g1/properties",
+        Some(json!({"course": "101"})),
+    );
+    assert_eq!(response.json()["properties"], json!({"course": "101"}));
+    let response = hub.admin("GET", "/hub/api/groups/nope", None);
+    assert_eq!(response.json()["message"], "No such group: nope");
+    assert_eq!(hub.admin("DELETE", "/hub/api/groups/g2", None).status, 204);
+    let listed = hub.admin("GET", "/hub/api/groups", None).json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["team", "g1"]);
+}
+
+#[test]
+fn services_are_listed_by_name() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let listed = hub.admin("GET", "/hub/api/services", None).json();
+    assert_eq!(listed["admin-svc"]["roles"], json!(["admin"]));
+    assert_eq!(listed["admin-svc"]["url"], "");
+    let response = hub.admin("GET", "/hub/api/services/nope", None);
+    assert_eq!(response.json()["message"], "No such service: nope");
+}
+
+#[test]
+fn shutdown_stops_the_hub() {
+    let mut hub = TestHub::start(ADMIN_ROLE);
+    let response = hub.admin("POST", "/hub/api/shutdown", Some(json!({"proxy": "no"})));
+    assert_eq!(
+        response.json()["message"],
+        "proxy must be true or false, got 'no'"
+    );
+    let response = hub.admin("POST", "/hub/api/shutdown", None);
+    assert_eq!(
+        (response.status, response.json()),
+        (202, json!({"message": "Shutting down Hub"}))
+    );
+    let running = hub.hub.take().unwrap();
+    hub.runtime.block_on(running.wait()).unwrap();
+    assert!(std::net::TcpStream::connect(hub.addr).is_err());
+}
