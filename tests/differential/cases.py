@@ -84,6 +84,17 @@ def hub_cases(cs):
     cs.add("hub.root.auth", "hub", "GET", "/hub/api/", "bob", 200)
     cs.add("hub.root.badtoken", "hub", "GET", "/hub/api/", "bogus", 200)
     cs.add("hub.root.post", "hub", "POST", "/hub/api/", "bob", body={})
+    # Etag / If-None-Match (the tag is each hub's own: captured, then sent back)
+    cs.add("hub.etag.get", "hub", "GET", "/hub/api/", None, 200,
+           capture={"etag:root": ("@header", "etag")})
+    cs.add("hub.etag.304", "hub", "GET", "/hub/api/", None, 304,
+           headers={"If-None-Match": "{{etag:root}}"})
+    cs.add("hub.etag.other", "hub", "GET", "/hub/api/", None, 200,
+           headers={"If-None-Match": '"0000"'})
+    cs.add("hub.etag.user-get", "hub", "GET", "/users/ada", "svc:admin-svc", 200,
+           capture={"etag:ada": ("@header", "etag")})
+    cs.add("hub.etag.user-304", "hub", "GET", "/users/ada", "svc:admin-svc", 304,
+           headers={"If-None-Match": "{{etag:ada}}"})
     cs.add("hub.info.noauth", "hub", "GET", "/info", None, 403)
     cs.add("hub.info.admin-svc", "hub", "GET", "/info", A, 200)
     cs.add("hub.info.slash", "hub", "GET", "/info/", A)
@@ -222,7 +233,7 @@ def users_read_cases(cs):
         cs.add(f"users.list.page.{tag}", "users", "GET", "/users", A, query=query,
                headers=dict(PAGINATION))
     cs.add("users.list.page.next", "users", "GET", "/users", A,
-           query={"limit": "2", "offset": "4", "name_filter": "e"}, headers=dict(PAGINATION))
+           query={"limit": "2", "offset": "1", "name_filter": "e"}, headers=dict(PAGINATION))
     cs.add("users.list.page.last", "users", "GET", "/users", A,
            query={"limit": "5", "offset": "15"}, headers=dict(PAGINATION))
     for i, acc in enumerate(["application/jupyterhub-pagination+json, application/json",
@@ -864,6 +875,10 @@ def shares_write_cases(cs):
            body={"user": "jon", "scopes": ["admin:servers"]})
     cs.add("shares.post.by-name-no-scope", S, "POST", "/shares/eve/hw1", "eve-shares", 200,
            body={"user": "kim"})
+    cs.add("shares.post.by-name-no-read", S, "POST", P, "ada-shares", 403, body={"user": "kim"})
+    cs.add("shares.post.by-group-no-read", S, "POST", P, "ada-shares-users", 403,
+           body={"group": "graders"})
+    cs.add("shares.post.by-name-read", S, "POST", P, "ada-shares-users", 200, body={"user": "kim"})
     cs.add("shares.post.by-other", S, "POST", P, "eve", 404, body={"user": "kim"})
     cs.add("shares.post.by-helper", S, "POST", "/shares/bob/proj", "cyd", 200, body={"user": "jon"})
     cs.add("shares.post.by-filtered-svc", S, "POST", "/shares/bob/proj", "svc:filtered-svc",

@@ -51,6 +51,10 @@ def _session():
     return s
 
 
+class Unsendable(Exception):
+    """A case needs a value this hub never produced (an earlier request of it failed)."""
+
+
 class Side:
     """One hub as the runner sees it: the process, an HTTP session and its variables."""
 
@@ -60,7 +64,10 @@ class Side:
         self.vars = {}
 
     def send(self, case):
-        method, url, headers, data = prepare(case, self.vars)
+        try:
+            method, url, headers, data = prepare(case, self.vars)
+        except KeyError as e:
+            return Unsendable(e.args[0])
         return self.session.request(
             method, self.hub.base + url, headers=headers, data=data,
             allow_redirects=False, timeout=30,
@@ -229,9 +236,10 @@ def run_cases(args, groups, known, ref, cand, build_steps, all_cases, deadline, 
         out = []
         for f in futs:
             try:
-                out.append(f.result())
+                r = f.result()
             except requests.RequestException as e:
-                out.append(e)
+                r = e
+            out.append(r)
         return out
 
     for phase, seq in (("build", build_steps), ("cases", all_cases)):
@@ -244,16 +252,15 @@ def run_cases(args, groups, known, ref, cand, build_steps, all_cases, deadline, 
             if time.monotonic() > deadline:
                 raise Aborted(f"--timeout {args.timeout}s reached at {case.id}")
             selected = case.group in groups
+            if not selected and phase == "cases":
+                continue
             try:
-                for s in sides:
-                    prepare(case, s.vars)
+                prepare(case, sides[0].vars)
             except KeyError as e:
                 if phase == "build":
                     raise Aborted(f"{case.id}: {e}")
                 stats[case.group]["skipped"] += 1
                 warnings.append(f"{case.id}: skipped, {e.args[0]} (made by an unselected case?)")
-                continue
-            if not selected and phase == "cases":
                 continue
             resps = both(case)
             if case.id == "build.token.kim-expiring":
@@ -269,21 +276,30 @@ def run_cases(args, groups, known, ref, cand, build_steps, all_cases, deadline, 
                 if phase == "build":
                     raise Aborted(msg)
                 warnings.append(msg)
+            if (phase == "build" and not isinstance(r_cand, Exception)
+                    and r_cand.status_code != case.expect):
+                warnings.append(f"{case.id}: {cand.label} answered {r_cand.status_code}, not "
+                                f"{case.expect}: later cases that need what it makes will differ")
             # captures, per hub, from that hub's own answer
             for s, r in zip(sides, resps):
                 if case.capture and not isinstance(r, Exception):
-                    try:
-                        body = r.json()
-                        for var, keypath in case.capture.items():
-                            s.vars[var] = dig(body, keypath)
-                    except (ValueError, KeyError, TypeError, IndexError):
-                        pass
+                    for var, keypath in case.capture.items():
+                        try:
+                            if keypath[0] == "@header":
+                                if keypath[1] in r.headers:
+                                    s.vars[var] = r.headers[keypath[1]]
+                            else:
+                                s.vars[var] = dig(r.json(), keypath)
+                        except (ValueError, KeyError, TypeError, IndexError):
+                            pass
             if not selected:
                 continue
             st = stats[case.group]
             st["cases"] += 1
             n_ref = normalize(case, r_ref)
-            if isinstance(r_cand, Exception):
+            if isinstance(r_cand, Unsendable):
+                n_cand = ("not sent", {}, f"needs {r_cand.args[0]}, which this hub never produced")
+            elif isinstance(r_cand, Exception):
                 n_cand = (f"no answer: {type(r_cand).__name__}", {}, str(r_cand)[:300])
             else:
                 n_cand = without_explanation(n_ref, normalize(case, r_cand))

@@ -224,6 +224,8 @@ TOKENS = [
     ("eve-shares", "eve", {"scopes": ["shares!user=eve", "read:users:name"]}),
     ("gus-admin-users", "gus", {"scopes": ["admin:users"]}),
     ("hal-groups", "hal", {"scopes": ["groups", "list:groups"]}),
+    ("ada-shares", "ada", {"note": "shares only", "scopes": ["shares"]}),
+    ("ada-shares-users", "ada", {"note": "shares by user name", "scopes": ["shares", "read:users:name"]}),
     ("kim-expiring", "kim", {"note": "expires at once", "expires_in": 1}),
 ]
 # how long after kim-expiring was issued the cases may start (it must have expired)
