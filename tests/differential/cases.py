@@ -137,6 +137,8 @@ def hub_cases(cs):
            body={"servers": "no"})
     cs.add("hub.shutdown.bad-proxy-2", "hub", "POST", "/shutdown", "ada", 400,
            body={"proxy": 2, "servers": True})
+    # JupyterHub applies proxy=false before rejecting servers=null: the proxy would be left
+    # running at shutdown (the last case sends proxy=true again)
     cs.add("hub.shutdown.bad-servers-null", "hub", "POST", "/shutdown", "ada", 400,
            body={"proxy": False, "servers": None})
     cs.add("hub.shutdown.bad-json", "hub", "POST", "/shutdown", "ada", 400, raw="{nope")
@@ -981,4 +983,5 @@ def final_cases(cs):
     cs.add("users.patch.rename-same", "users", "PATCH", "/users/nul", "svc:admin-svc", 200,
            body={"name": "nul"})
     cs.add("users.patch.rename-same.get", "users", "GET", "/users/nul", "svc:admin-svc", 404)
-    cs.add("hub.shutdown.ok", "hub", "POST", "/shutdown", "ada", 202, body={"servers": False})
+    cs.add("hub.shutdown.ok", "hub", "POST", "/shutdown", "ada", 202,
+           body={"servers": False, "proxy": True})

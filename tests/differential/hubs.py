@@ -15,7 +15,8 @@ from . import config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(REPO, ".venv", "bin")
-CHP = os.path.join(REPO, ".chp", "node_modules", ".bin", "configurable-http-proxy")
+CHP_DIR = os.path.join(REPO, ".chp")
+CHP = os.path.join(CHP_DIR, "node_modules", ".bin", "configurable-http-proxy")
 
 
 def free_ports(n):
@@ -142,9 +143,45 @@ class Hub:
         if self.proc.poll() is None:
             self.proc.wait(timeout=5)
         self.proc = None
+        self._stop_proxy()
         if self.log_file:
             self.log_file.close()
             self.log_file = None
+
+    def _proxy_pids(self):
+        """The CHP processes this hub started: JupyterHub starts CHP in a session of its own
+        (start_new_session), so killing the hub's group does not reach it, and JupyterHub
+        leaves it running when told so (a shutdown with proxy=false, even one answered 400).
+        Found by their command line: our CHP and this hub's proxy API port."""
+        pids = []
+        mark = f"--api-port\0{self.proxy_api_port}\0"
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmd = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            if "configurable-http-proxy" in cmd and mark in cmd and CHP_DIR in cmd:
+                pids.append(int(entry))
+        return pids
+
+    def _stop_proxy(self):
+        if self.kind != "jupyterhub":
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            pids = self._proxy_pids()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and self._proxy_pids():
+                time.sleep(0.1)
 
     def log_tail(self, n=40):
         try:

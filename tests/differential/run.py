@@ -230,6 +230,7 @@ def run_cases(args, groups, known, ref, cand, build_steps, all_cases, deadline, 
     differences = []
     warnings = []
     expiring_at = None
+    refused = 0
 
     def both(case):
         futs = [pool.submit(s.send, case) for s in sides]
@@ -242,84 +243,98 @@ def run_cases(args, groups, known, ref, cand, build_steps, all_cases, deadline, 
             out.append(r)
         return out
 
-    for phase, seq in (("build", build_steps), ("cases", all_cases)):
-        if phase == "cases" and expiring_at is not None:
-            wait = world.EXPIRY_WAIT - (time.monotonic() - expiring_at)
-            if wait > 0:
-                time.sleep(wait)
-        print(f"{phase}: {len(seq)} requests", flush=True)
-        for case in seq:
-            if time.monotonic() > deadline:
-                raise Aborted(f"--timeout {args.timeout}s reached at {case.id}")
-            selected = case.group in groups
-            if not selected and phase == "cases":
-                continue
-            try:
-                prepare(case, sides[0].vars)
-            except KeyError as e:
-                if phase == "build":
-                    raise Aborted(f"{case.id}: {e}")
-                stats[case.group]["skipped"] += 1
-                warnings.append(f"{case.id}: skipped, {e.args[0]} (made by an unselected case?)")
-                continue
-            resps = both(case)
-            if case.id == "build.token.kim-expiring":
-                expiring_at = time.monotonic()
-            r_ref, r_cand = resps
-            if isinstance(r_ref, Exception):
-                if not ref.alive():
-                    raise Aborted(f"{case.id}: {ref.label} died; log:\n{ref.log_tail()}")
-                raise Aborted(f"{case.id}: request to {ref.label} failed: {r_ref}")
-            if case.expect is not None and r_ref.status_code != case.expect:
-                msg = (f"{case.id}: {ref.label} answered {r_ref.status_code}, not {case.expect}: "
-                       f"{r_ref.text[:500]}")
-                if phase == "build":
-                    raise Aborted(msg)
-                warnings.append(msg)
-            if (phase == "build" and not isinstance(r_cand, Exception)
-                    and r_cand.status_code != case.expect):
-                warnings.append(f"{case.id}: {cand.label} answered {r_cand.status_code}, not "
-                                f"{case.expect}: later cases that need what it makes will differ")
-            # captures, per hub, from that hub's own answer
-            for s, r in zip(sides, resps):
-                if case.capture and not isinstance(r, Exception):
-                    for var, keypath in case.capture.items():
-                        try:
-                            if keypath[0] == "@header":
-                                if keypath[1] in r.headers:
-                                    s.vars[var] = r.headers[keypath[1]]
-                            else:
-                                s.vars[var] = dig(r.json(), keypath)
-                        except (ValueError, KeyError, TypeError, IndexError):
-                            pass
-            if not selected:
-                continue
-            st = stats[case.group]
-            st["cases"] += 1
-            n_ref = normalize(case, r_ref)
-            if isinstance(r_cand, Unsendable):
-                n_cand = ("not sent", {}, f"needs {r_cand.args[0]}, which this hub never produced")
-            elif isinstance(r_cand, Exception):
-                n_cand = (f"no answer: {type(r_cand).__name__}", {}, str(r_cand)[:300])
-            else:
-                n_cand = without_explanation(n_ref, normalize(case, r_cand))
-            if args.verbose:
-                print(f"  {case.id}: {n_ref[0]} / {n_cand[0]}", flush=True)
-            if any(fnmatch.fnmatchcase(case.id, pat) for pat in args.show):
-                print(f"\nSHOW {case.id} [{case.group}]\n  request:    {case.describe()}\n"
-                      f"  reference:  {show(n_ref)}\n  other:      {show(n_cand)}", flush=True)
-            if n_ref == n_cand:
-                st["same"] += 1
-                continue
-            if case.id in known:
-                st["known"] += 1
-                continue
-            st["different"] += 1
-            differences.append((case, n_ref, n_cand))
-            if isinstance(r_cand, Exception) and not cand.alive():
-                raise Aborted(f"{case.id}: {cand.label} died; log:\n{cand.log_tail()}")
-
+    try:
+        for phase, seq in (("build", build_steps), ("cases", all_cases)):
+            if phase == "cases" and expiring_at is not None:
+                wait = world.EXPIRY_WAIT - (time.monotonic() - expiring_at)
+                if wait > 0:
+                    time.sleep(wait)
+            print(f"{phase}: {len(seq)} requests", flush=True)
+            for case in seq:
+                if time.monotonic() > deadline:
+                    raise Aborted(f"--timeout {args.timeout}s reached at {case.id}")
+                selected = case.group in groups
+                if not selected and phase == "cases":
+                    continue
+                try:
+                    prepare(case, sides[0].vars)
+                except KeyError as e:
+                    if phase == "build":
+                        raise Aborted(f"{case.id}: {e}")
+                    stats[case.group]["skipped"] += 1
+                    warnings.append(f"{case.id}: skipped, {e.args[0]} (made by an unselected case?)")
+                    continue
+                resps = both(case)
+                if case.id == "build.token.kim-expiring":
+                    expiring_at = time.monotonic()
+                r_ref, r_cand = resps
+                if isinstance(r_ref, Exception):
+                    if not ref.alive():
+                        raise Aborted(f"{case.id}: {ref.label} died; log:\n{ref.log_tail()}")
+                    raise Aborted(f"{case.id}: request to {ref.label} failed: {r_ref}")
+                if case.expect is not None and r_ref.status_code != case.expect:
+                    msg = (f"{case.id}: {ref.label} answered {r_ref.status_code}, not {case.expect}: "
+                           f"{r_ref.text[:500]}")
+                    if phase == "build":
+                        raise Aborted(msg)
+                    warnings.append(msg)
+                if (phase == "build" and not isinstance(r_cand, Exception)
+                        and r_cand.status_code != case.expect):
+                    warnings.append(f"{case.id}: {cand.label} answered {r_cand.status_code}, not "
+                                    f"{case.expect}: later cases that need what it makes will differ")
+                # captures, per hub, from that hub's own answer
+                for s, r in zip(sides, resps):
+                    if case.capture and not isinstance(r, Exception):
+                        for var, keypath in case.capture.items():
+                            try:
+                                if keypath[0] == "@header":
+                                    if keypath[1] in r.headers:
+                                        s.vars[var] = r.headers[keypath[1]]
+                                else:
+                                    s.vars[var] = dig(r.json(), keypath)
+                            except (ValueError, KeyError, TypeError, IndexError):
+                                pass
+                if not selected:
+                    continue
+                st = stats[case.group]
+                st["cases"] += 1
+                n_ref = normalize(case, r_ref)
+                if isinstance(r_cand, Unsendable):
+                    n_cand = ("not sent", {}, f"needs {r_cand.args[0]}, which this hub never produced")
+                elif isinstance(r_cand, Exception):
+                    n_cand = (f"no answer: {type(r_cand).__name__}", {}, str(r_cand)[:300])
+                else:
+                    n_cand = without_explanation(n_ref, normalize(case, r_cand))
+                if args.verbose:
+                    print(f"  {case.id}: {n_ref[0]} / {n_cand[0]}", flush=True)
+                if any(fnmatch.fnmatchcase(case.id, pat) for pat in args.show):
+                    print(f"\nSHOW {case.id} [{case.group}]\n  request:    {case.describe()}\n"
+                          f"  reference:  {show(n_ref)}\n  other:      {show(n_cand)}", flush=True)
+                if n_ref == n_cand:
+                    st["same"] += 1
+                    continue
+                if case.id in known:
+                    st["known"] += 1
+                    continue
+                st["different"] += 1
+                differences.append((case, n_ref, n_cand))
+                if isinstance(r_cand, Exception) and not cand.alive():
+                    raise Aborted(f"{case.id}: {cand.label} died; log:\n{cand.log_tail()}")
+                if isinstance(r_cand, requests.ConnectionError):
+                    refused += 1
+                    if refused >= 20:
+                        raise Aborted(f"{case.id}: {cand.label} stopped answering (20 cases in a "
+                                      f"row); log:\n{cand.log_tail()}")
+                else:
+                    refused = 0
+    except Aborted:
+        report(args, groups, cand, stats, differences, warnings, t0)
+        raise
     pool.shutdown()
+    return report(args, groups, cand, stats, differences, warnings, t0)
+
+
+def report(args, groups, cand, stats, differences, warnings, t0):
     for case, n_ref, n_cand in differences:
         print(f"\nDIFFERENT {case.id} [{case.group}]")
         print(f"  request:    {case.describe()}")
