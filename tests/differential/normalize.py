@@ -101,6 +101,17 @@ def _walk(v, ctx):
             m = NOT_HELD.match(x)
             if m:  # JupyterHub joins the excess scopes in set order
                 x = m.group(1) + ",".join(sorted(m.group(2).split(","))) + m.group(3)
+        if (
+            k in ("state", "user_options")
+            and x == {}
+            and v.get("stopped") is True
+            and "full_name" in v
+        ):
+            # docs/compat.md #23: a stopped server's unset state and options are {} or null
+            # in JupyterHub depending on whether its spawner object is loaded in memory;
+            # hubcap answers null. Both read as "nothing stored".
+            out[k] = None
+            continue
         y = _walk(x, ctx)
         if kind in UNORDERED and k in UNORDERED[kind] and isinstance(y, list):
             y = sorted(y, key=lambda e: json.dumps(e, sort_keys=True))

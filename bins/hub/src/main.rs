@@ -51,7 +51,7 @@ fn main() -> ExitCode {
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("hub: {error:#}");
+            eprintln!("hub: {error}");
             ExitCode::FAILURE
         }
     }

@@ -67,6 +67,8 @@ pub struct Caller {
     pub effective: EffectiveScopes,
     /// The effective scopes, parsed for decisions.
     pub parsed: ParsedScopes,
+    /// Whether the (user) owner still lacks the default server's record.
+    pub needs_default_server: bool,
 }
 
 /// The token in a request, JupyterHub's way: `Authorization: token X` or `bearer X`
@@ -116,9 +118,12 @@ async fn record_activity(
     let now = OffsetDateTime::now_utc();
     let resolution = time::Duration::seconds(i64::from(state.config.activity_resolution));
     let stale = move |at: Option<OffsetDateTime>| at.is_none_or(|at| now - at > resolution);
-    if !stale(caller.token.last_activity) {
+    let load_user = caller.needs_default_server;
+    let update_token = stale(caller.token.last_activity);
+    if !update_token && !load_user {
         return Ok(());
     }
+    let owner = caller.principal.name().to_owned();
     let id = caller.token.id;
     // Server tokens do not count as their owner's activity (JupyterHub's rule).
     let user = match &caller.principal {
@@ -127,6 +132,13 @@ async fn record_activity(
     };
     state
         .write(move |_, tx| {
+            // Authenticating loads the owner as JupyterHub's `User` wrapper does.
+            if load_user {
+                crate::api::users::load_user(tx, &owner)?;
+            }
+            if !update_token {
+                return Ok(());
+            }
             tx.set_token_last_activity(id, now)?;
             if let Some(user) = user {
                 let due = tx.find_user(&user)?.is_some_and(|u| stale(u.last_activity));
@@ -165,6 +177,7 @@ pub fn caller_for_token(
         groups,
         roles,
         direct_share_scopes,
+        has_default_server,
         ..
     } = owner;
     let membership = TxMembership::new(tx);
@@ -189,7 +202,9 @@ pub fn caller_for_token(
         .map_err(|error| refused_token(&error.to_string()))?;
     let parsed = ParsedScopes::from_set(effective.scopes.clone())
         .map_err(|error| refused_token(&error.to_string()))?;
+    let needs_default_server = matches!(principal, Principal::User(_)) && !has_default_server;
     Ok(Some(Caller {
+        needs_default_server,
         token,
         principal,
         groups,
@@ -211,6 +226,8 @@ pub struct OwnerFacts {
     pub direct_share_scopes: Vec<Vec<Scope>>,
     /// Every share the user received, directly and through groups.
     pub shares: Vec<sharing::Share>,
+    /// Whether the user has the default server's record (see `api::users::load_user`).
+    pub has_default_server: bool,
 }
 
 impl OwnerFacts {
@@ -246,6 +263,7 @@ impl OwnerFacts {
                     facts.shares.push(share.share);
                 }
                 facts.groups = details.groups;
+                facts.has_default_server = details.servers.iter().any(|s| s.name.is_empty());
             }
             Principal::Service(name) => {
                 for (role, _) in tx.roles_of(Holder::Service(name))? {

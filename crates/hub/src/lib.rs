@@ -13,6 +13,7 @@ pub mod membership;
 pub mod models;
 mod startup;
 pub mod state;
+pub mod timestamp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -140,7 +140,14 @@ pub fn user_model(
         if visible && (server.address.is_some() || options.include_stopped_servers) {
             servers.insert(
                 server.name.clone(),
-                Value::Object(server_model(caller, base_url, server, &groups)),
+                // JupyterHub lists servers from their database rows here.
+                Value::Object(server_model(
+                    caller,
+                    base_url,
+                    server,
+                    &groups,
+                    ServerSource::Database,
+                )),
             );
         }
     }
@@ -156,14 +163,27 @@ pub fn user_model(
     model
 }
 
-/// The server model of a stored server (JupyterHub's model of an `orm.Spawner` when it is
-/// not running; running servers come with the spawner).
+/// Which object JupyterHub builds a server model from: the values differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerSource {
+    /// The loaded `Spawner` (most answers): unset state and options read as `{}`.
+    Spawner,
+    /// The database row (`orm.Spawner`, as `PATCH` answers): unset values are `null`.
+    Database,
+}
+
+/// The server model of a stored server.
 pub fn server_model(
     caller: &Caller,
     base_url: &str,
     server: &Server,
     owner_groups: &[&str],
+    source: ServerSource,
 ) -> Map<String, Value> {
+    let unset = || match source {
+        ServerSource::Spawner => Value::Object(Map::new()),
+        ServerSource::Database => Value::Null,
+    };
     let user_url = user_url(base_url, &server.user);
     let progress_url = if server.name.is_empty() {
         format!(
@@ -206,7 +226,7 @@ pub fn server_model(
     model.insert("url".into(), json!(url));
     model.insert(
         "user_options".into(),
-        server.user_options.clone().unwrap_or(Value::Null),
+        server.user_options.clone().unwrap_or_else(unset),
     );
     model.insert("progress_url".into(), json!(progress_url));
     model.insert("full_url".into(), Value::Null);
@@ -220,7 +240,7 @@ pub fn server_model(
         },
     );
     if state_visible {
-        model.insert("state".into(), server.state.clone().unwrap_or(Value::Null));
+        model.insert("state".into(), server.state.clone().unwrap_or_else(unset));
     }
     model
 }
@@ -275,7 +295,8 @@ pub enum ServiceSource {
     Database,
 }
 
-/// The service model as `caller` may see it.
+/// The service model as `caller` may see it. `display` is the configured `display` of a
+/// service from configuration (the runtime object's value).
 pub fn service_model(
     caller: &Caller,
     service: &Service,

@@ -175,8 +175,9 @@ fn init_services(tx: &mut Tx<'_>, config: &HubConfig) -> Result<(), StartupError
             admin: spec.admin,
             url: spec.url.as_deref(),
             info: info.as_ref(),
-            display: Some(spec.display),
-            oauth_no_confirm: Some(spec.oauth_no_confirm),
+            // JupyterHub leaves these columns unset for services from configuration.
+            display: None,
+            oauth_no_confirm: None,
             oauth_client_id: None,
             from_config: true,
         };
@@ -277,6 +278,18 @@ fn init_roles(
             None => {
                 tx.create_role(role, false)?;
             }
+        }
+    }
+    // Users and groups named in roles are created in the order JupyterHub creates them.
+    for note in &loaded.notes {
+        match note {
+            LoadNote::CreatedUser { name, .. } if tx.find_user(name)?.is_none() => {
+                tx.create_user(&NewUser::named(name))?;
+            }
+            LoadNote::CreatedGroup { name, .. } if tx.find_group(name)?.is_none() => {
+                tx.create_group(name, &serde_json::Map::new())?;
+            }
+            _ => {}
         }
     }
     write_assignments(tx, &before, &loaded.assignments)?;

@@ -337,6 +337,55 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Renames a server (JupyterHub's `PATCH` with `name`); its shares follow it, since
+    /// they name the server by row.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown server, [`StoreError::AlreadyExists`] when
+    /// the user has a server of the new name, [`StoreError::Invalid`] for a name that is
+    /// not a safe slug.
+    pub fn rename_server(
+        &mut self,
+        user: &str,
+        name: &str,
+        new_name: &str,
+    ) -> Result<(), StoreError> {
+        validate_server_name(new_name)?;
+        let (id, _, _) = self.server_ids(user, name)?;
+        diesel::update(spawners::table.filter(spawners::id.eq(id)))
+            .set(spawners::name.eq(new_name))
+            .execute(self.conn)
+            .map_err(StoreError::from)
+            .map_err(StoreError::unique(
+                Kind::Server,
+                format!("{user}/{new_name}"),
+            ))?;
+        Ok(())
+    }
+
+    /// Sets the name shown to people (`None`: the server's name).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown server, [`StoreError::Invalid`] for a bad
+    /// display name.
+    pub fn set_server_display_name(
+        &mut self,
+        user: &str,
+        name: &str,
+        display_name: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if let Some(display) = display_name {
+            validate_display_name(display)?;
+        }
+        let (id, _, _) = self.server_ids(user, name)?;
+        diesel::update(spawners::table.filter(spawners::id.eq(id)))
+            .set(spawners::display_name.eq(display_name))
+            .execute(self.conn)?;
+        Ok(())
+    }
+
     /// Deletes a server; its address, shares and share codes go with it.
     ///
     /// # Errors

@@ -28,7 +28,7 @@ fn existing_users(tx: &mut Tx<'_>, names: &[Value]) -> Result<Vec<String>, ApiEr
     let mut users = Vec::with_capacity(names.len());
     for name in names {
         let name = normalize_username(name.as_str().unwrap_or_default());
-        if tx.find_user(&name)?.is_none() {
+        if super::users::load_user(tx, &name)?.is_none() {
             return Err(ApiError::bad_request(format!("No such user: {name}")));
         }
         users.push(name);
@@ -138,16 +138,20 @@ pub async fn create_many(
             let names = data.remove("groups").unwrap_or(Value::Null);
             let rest = Value::Object(data);
             check_group_model(&rest)?;
-            let names: Vec<String> = names
-                .as_array()
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let names: Vec<String> = match &names {
+                // Python iterates a string by characters.
+                Value::String(text) => text.chars().map(String::from).collect(),
+                other => other
+                    .as_array()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
             let mut tx = membership.tx();
             let mut created = Vec::new();
             for name in &names {

@@ -34,6 +34,13 @@ impl Need {
         self
     }
 
+    /// On the server `server` of `user` (`""`: the default server).
+    #[must_use]
+    pub fn on_server(mut self, user: &str, server: &str) -> Need {
+        self.target = Some(("server", format!("{user}/{server}")));
+        self
+    }
+
     /// On the group `name`.
     #[must_use]
     pub fn on_group(mut self, name: &str) -> Need {

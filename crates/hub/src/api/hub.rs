@@ -74,10 +74,9 @@ pub async fn shutdown(
 /// GET /hub/health: 200 with an empty HTML body, no authentication.
 pub async fn health() -> Response {
     let mut response = StatusCode::OK.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=UTF-8"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     response
 }
 

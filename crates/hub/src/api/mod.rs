@@ -1,11 +1,14 @@
 //! JupyterHub's REST API under `{base_url}hub/api`: the routes, and what every answer
 //! carries (headers, JSON errors for unknown paths and methods).
 
+pub mod activity;
+pub mod deprecated;
 pub mod groups;
 pub mod guard;
 pub mod hub;
 pub mod model_check;
 pub mod request;
+pub mod servers;
 pub mod services;
 pub mod tokens;
 pub mod users;
@@ -27,7 +30,12 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// `APIHandler.options`); any other method the route lacks is 405.
 async fn other_method(method: Method) -> Response {
     if method == Method::OPTIONS {
-        StatusCode::OK.into_response()
+        let mut response = StatusCode::OK.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
     } else {
         ApiError::bare(StatusCode::METHOD_NOT_ALLOWED).into_response()
     }
@@ -35,6 +43,13 @@ async fn other_method(method: Method) -> Response {
 
 fn api(route: MethodRouter<SharedState>) -> MethodRouter<SharedState> {
     route.fallback(other_method)
+}
+
+fn server_routes() -> MethodRouter<SharedState> {
+    api(get(servers::get)
+        .put(servers::put)
+        .patch(servers::patch)
+        .delete(servers::delete))
 }
 
 /// The hub's routes, for `state`'s `base_url`.
@@ -67,6 +82,34 @@ pub fn router(state: SharedState) -> Router {
             &at("/users/{name}/tokens/{token_id}"),
             api(get(tokens::get).delete(tokens::delete)),
         )
+        .route(&at("/users/{name}/activity"), api(post(activity::post)))
+        .route(
+            &at("/users/{name}/admin-access"),
+            api(post(deprecated::admin_access)),
+        )
+        .route(
+            &at("/users/{name}/tokens/"),
+            api(get(tokens::get_empty_id).delete(tokens::delete_empty_id)),
+        )
+        .route(
+            &at("/authorizations/token"),
+            api(post(deprecated::token_post)),
+        )
+        .route(
+            &at("/authorizations/token/{token}"),
+            api(get(deprecated::token_owner).post(deprecated::token_post)),
+        )
+        .route(
+            &at("/authorizations/cookie/{name}"),
+            api(get(deprecated::cookie_owner)),
+        )
+        .route(
+            &at("/authorizations/cookie/{name}/{value}"),
+            api(get(deprecated::cookie_owner)),
+        )
+        .route(&at("/users/{name}/server"), server_routes())
+        .route(&at("/users/{name}/servers/"), server_routes())
+        .route(&at("/users/{name}/servers/{server}"), server_routes())
         .route(
             &at("/groups"),
             api(get(groups::list).post(groups::create_many)),
@@ -119,7 +162,10 @@ async fn not_found(api_prefix: String, request: Request) -> Response {
 
 /// The headers of every hub answer (reference §1.3).
 async fn common_headers(request: Request, next: Next) -> Response {
-    let is_api = request.uri().path().contains("/api");
+    let path = request.uri().path();
+    // /hub/api/health is a page handler, with the pages' policy.
+    let is_api = path.contains("/api") && !path.ends_with("/health");
+    let is_root = path.ends_with("/hub/api") || path.ends_with("/hub/api/");
     let mut response = next.run(request).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
         response = ApiError::new(
@@ -128,7 +174,18 @@ async fn common_headers(request: Request, next: Next) -> Response {
         )
         .into_response();
     }
+    let status = response.status();
     let headers = response.headers_mut();
+    if status == StatusCode::NO_CONTENT {
+        // tornado sends a 204 without a body or a content type.
+        headers.remove(header::CONTENT_TYPE);
+    }
+    if is_root {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
     headers.insert(
         "x-jupyterhub-version",
         HeaderValue::from_static(hub::JUPYTERHUB_VERSION),

@@ -8,9 +8,40 @@ use serde_json::{Map, Value};
 use store::Tx;
 
 use super::guard::{self, Need};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::models::{ServiceSource, service_model};
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
+
+/// The model `/services` answers with: the running hub's view of the service.
+fn runtime_model(
+    state: &AppState,
+    caller: &Caller,
+    tx: &mut Tx<'_>,
+    service: &store::Service,
+) -> Result<Map<String, Value>, ApiError> {
+    let roles = role_names(tx, &service.name)?;
+    let mut model = service_model(
+        caller,
+        service,
+        &roles,
+        ServiceSource::Runtime,
+        &state.config.base_url,
+    );
+    runtime_display(state, &mut model, &service.name);
+    Ok(model)
+}
+
+/// A service's `display` as the running hub has it: the configured value (the database
+/// column stays unset for services from configuration).
+fn runtime_display(state: &AppState, model: &mut Map<String, Value>, name: &str) {
+    if let (Some(display), Some(spec)) = (
+        model.get_mut("display"),
+        state.config.services.iter().find(|spec| spec.name == name),
+    ) {
+        *display = Value::Bool(spec.display);
+    }
+}
 
 /// The names of a service's roles.
 pub(crate) fn role_names(tx: &mut Tx<'_>, service: &str) -> Result<Vec<String>, ApiError> {
@@ -34,14 +65,7 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap) -> ApiRe
                 _ => true,
             };
             if listed {
-                let roles = role_names(&mut tx, &service.name)?;
-                let model = service_model(
-                    caller,
-                    &service,
-                    &roles,
-                    ServiceSource::Runtime,
-                    &state.config.base_url,
-                );
+                let model = runtime_model(state, caller, &mut tx, &service)?;
                 data.insert(service.name.clone(), Value::Object(model));
             }
         }
@@ -63,14 +87,7 @@ pub async fn get(
         let Some(service) = tx.find_service(&name)? else {
             return Err(ApiError::not_found(format!("No such service: {name}")));
         };
-        let roles = role_names(&mut tx, &name)?;
-        let model = service_model(
-            caller,
-            &service,
-            &roles,
-            ServiceSource::Runtime,
-            &state.config.base_url,
-        );
+        let model = runtime_model(state, caller, &mut tx, &service)?;
         Ok(json_response(StatusCode::OK, &Value::Object(model)))
     })
     .await

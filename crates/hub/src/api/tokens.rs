@@ -86,7 +86,7 @@ pub async fn list(
 ) -> ApiResult {
     let need = Need::any(&["read:tokens"]).on_user(&name);
     guard::write(&state, &headers, need, move |state, _, membership| {
-        if membership.tx().find_user(&name)?.is_none() {
+        if super::users::load_user(&mut membership.tx(), &name)?.is_none() {
             return Err(ApiError::not_found(format!("No such user: {name}")));
         }
         let now = OffsetDateTime::now_utc();
@@ -136,7 +136,7 @@ pub async fn create(
                 Principal::User(_) => "User",
                 Principal::Service(_) => "Service",
             };
-            let user_exists = membership.tx().find_user(&name)?.is_some();
+            let user_exists = super::users::load_user(&mut membership.tx(), &name)?.is_some();
             let user_groups = if user_exists {
                 Some(membership.tx().user_groups(&name)?)
             } else {
@@ -322,8 +322,8 @@ pub async fn get(
     headers: HeaderMap,
 ) -> ApiResult {
     let need = Need::any(&["read:tokens"]).on_user(&name);
-    guard::read(&state, &headers, need, move |state, _, membership| {
-        if membership.tx().find_user(&name)?.is_none() {
+    guard::write(&state, &headers, need, move |state, _, membership| {
+        if super::users::load_user(&mut membership.tx(), &name)?.is_none() {
             return Err(ApiError::not_found(format!("No such user: {name}")));
         }
         let token = token_by_api_id(&mut membership.tx(), &name, &api_id)?;
@@ -346,7 +346,7 @@ pub async fn delete(
     let need = Need::any(&["tokens"]).on_user(&name);
     guard::write(&state, &headers, need, move |_, _, membership| {
         let mut tx = membership.tx();
-        if tx.find_user(&name)?.is_none() {
+        if super::users::load_user(&mut tx, &name)?.is_none() {
             return Err(ApiError::not_found(format!("No such user: {name}")));
         }
         let token = token_by_api_id(&mut tx, &name, &api_id)?;
@@ -366,4 +366,22 @@ pub async fn delete(
         Ok(response)
     })
     .await
+}
+
+/// GET /users/:name/tokens/ (an empty token id: JupyterHub's route matches it).
+pub async fn get_empty_id(
+    state: State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    get(state, Path((name, String::new())), headers).await
+}
+
+/// DELETE /users/:name/tokens/ (an empty token id).
+pub async fn delete_empty_id(
+    state: State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    delete(state, Path((name, String::new())), headers).await
 }

@@ -176,6 +176,8 @@ pub async fn create_many(
                 ));
             }
             let names: Vec<String> = match &usernames {
+                // Python iterates a string by characters.
+                Value::String(text) => text.chars().map(String::from).collect(),
                 Value::Array(items) => items
                     .iter()
                     .map(|item| item.as_str().map(str::to_owned).ok_or(()))
@@ -192,7 +194,7 @@ pub async fn create_many(
                     invalid.push(name);
                     continue;
                 }
-                if tx.find_user(&name)?.is_some() || to_create.contains(&name) {
+                if load_user(&mut tx, &name)?.is_some() {
                     tracing::warn!(user = %name, "User already exists");
                 } else {
                     to_create.push(name);
@@ -212,7 +214,10 @@ pub async fn create_many(
                 )));
             }
             for name in &to_create {
-                create_user(&mut tx, name, admin)?;
+                // A name given twice is created once and answered twice, as JupyterHub does.
+                if tx.find_user(name)?.is_none() {
+                    create_user(&mut tx, name, admin)?;
+                }
             }
             let mut models = Vec::new();
             for name in &to_create {
@@ -230,6 +235,21 @@ pub async fn create_many(
     .await
 }
 
+/// The user called `name`, loaded as JupyterHub loads a user (`find_user`: its `User`
+/// wrapper records a default server the first time, so the user's servers include `""`
+/// from then on).
+///
+/// # Errors
+///
+/// Database failures.
+pub(crate) fn load_user(tx: &mut Tx<'_>, name: &str) -> Result<Option<store::User>, StoreError> {
+    let user = tx.find_user(name)?;
+    if user.is_some() && tx.find_server(name, "")?.is_none() {
+        tx.create_server(name, "", None)?;
+    }
+    Ok(user)
+}
+
 /// Creates a user with the default roles (`user`, and `admin` for an admin).
 pub(crate) fn create_user(tx: &mut Tx<'_>, name: &str, admin: bool) -> Result<(), StoreError> {
     tx.create_user(&NewUser { name, admin })?;
@@ -237,6 +257,7 @@ pub(crate) fn create_user(tx: &mut Tx<'_>, name: &str, admin: bool) -> Result<()
         tx.assign_role(Holder::User(name), "admin", false)?;
     }
     tx.assign_role(Holder::User(name), "user", false)?;
+    load_user(tx, name)?;
     Ok(())
 }
 
@@ -285,13 +306,13 @@ pub async fn get(
 ) -> ApiResult {
     let args = Args::new(uri, headers);
     let need = Need::any(READ_USER_SCOPES).on_user(&name);
-    guard::read(
+    guard::write(
         &state,
         &args.headers.clone(),
         need,
         move |state, caller, membership| {
             let mut tx = membership.tx();
-            if tx.find_user(&name)?.is_none() {
+            if load_user(&mut tx, &name)?.is_none() {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             }
             let options = UserModelOptions {
@@ -317,7 +338,7 @@ pub async fn create_one(
     let need = Need::any(&["admin:users"]).on_user(&name);
     guard::write(&state, &headers, need, move |state, caller, membership| {
         let data = json_body(&body)?;
-        if membership.tx().find_user(&name)?.is_some() {
+        if load_user(&mut membership.tx(), &name)?.is_some() {
             return Err(ApiError::conflict(format!("User {name} already exists")));
         }
         let data = data.filter(scopes::py_truthy);
@@ -335,8 +356,9 @@ pub async fn create_one(
         let mut tx = membership.tx();
         if let Err(error) = create_user(&mut tx, &name, admin) {
             return Err(match error {
+                // JupyterHub's authenticator refuses the name after the fact.
                 StoreError::Invalid(_) => {
-                    ApiError::bad_request(format!("Invalid username: {name}"))
+                    ApiError::bad_request(format!("Failed to create user: {name}"))
                 }
                 other => ApiError::store(&other),
             });
@@ -356,7 +378,7 @@ pub async fn delete(
     let need = Need::any(&["delete:users"]).on_user(&name);
     guard::write(&state, &headers, need, move |_, caller, membership| {
         let mut tx = membership.tx();
-        let Some(user) = tx.find_user(&name)? else {
+        let Some(user) = load_user(&mut tx, &name)? else {
             return Err(ApiError::bare(StatusCode::NOT_FOUND));
         };
         if user.name == caller.principal.name() {
@@ -377,18 +399,31 @@ pub async fn patch(
 ) -> ApiResult {
     let need = Need::any(&["admin:users"]).on_user(&name);
     guard::write(&state, &headers, need, move |state, caller, membership| {
-        let Some(user) = membership.tx().find_user(&name)? else {
+        let Some(user) = load_user(&mut membership.tx(), &name)? else {
             return Err(ApiError::bare(StatusCode::NOT_FOUND));
         };
         let data = json_body(&body)?.unwrap_or(Value::Null);
         check_user_model(&data)?;
+        // JupyterHub accepts these keys and fails with a 500 when it applies them
+        // (docs/compat.md): membership and roles have their own ways.
+        for (key, fix) in [
+            ("groups", "use POST or DELETE /hub/api/groups/:name/users"),
+            ("roles", "assign roles with JupyterHub.load_roles"),
+        ] {
+            if data.get(key).is_some() {
+                return Err(ApiError::bad_request(format!(
+                    "user.{key} cannot be changed with PATCH; {fix}"
+                )));
+            }
+        }
         let mut new_name = None;
         if let Some(requested) = data.get("name").and_then(Value::as_str) {
             if requested != name {
                 let normalized = normalize_username(requested);
                 if store::validate_user_name(&normalized).is_err() {
                     return Err(ApiError::bad_request(format!(
-                        "Invalid username: {normalized}"
+                        "Invalid username: {}",
+                        scopes::py_str(&normalized)
                     )));
                 }
                 if membership.tx().find_user(&normalized)?.is_some() {
