@@ -312,6 +312,22 @@ impl Tx<'_> {
         self.shares_from_rows(rows)
     }
 
+    /// The shares given to a group, by id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown group.
+    pub fn group_shares(&mut self, group: &str) -> Result<Vec<StoredShare>, StoreError> {
+        let group_id = self.group_id(group)?;
+        let rows = shares::table
+            .inner_join(spawners::table.inner_join(users::table))
+            .filter(shares::group_id.eq(group_id))
+            .order(shares::id.asc())
+            .select(share_columns!())
+            .load::<ShareRow>(self.conn)?;
+        self.shares_from_rows(rows)
+    }
+
     /// The shares a user received: directly and through each of the user's groups
     /// (`User.all_shared_with_me`), by id. Three queries whatever their number.
     ///

@@ -9,6 +9,7 @@ pub mod hub;
 pub mod model_check;
 pub mod request;
 pub mod servers;
+pub mod shares;
 pub mod services;
 pub mod tokens;
 pub mod users;
@@ -50,6 +51,19 @@ fn server_routes() -> MethodRouter<SharedState> {
         .put(servers::put)
         .patch(servers::patch)
         .delete(servers::delete))
+}
+
+fn share_routes() -> MethodRouter<SharedState> {
+    api(get(shares::list_server_shares)
+        .post(shares::grant)
+        .patch(shares::revoke)
+        .delete(shares::delete_server_shares))
+}
+
+fn code_routes() -> MethodRouter<SharedState> {
+    api(get(shares::list_server_codes)
+        .post(shares::issue_code)
+        .delete(shares::delete_codes))
 }
 
 /// The hub's routes, for `state`'s `base_url`.
@@ -128,6 +142,30 @@ pub fn router(state: SharedState) -> Router {
             &at("/groups/{name}/properties"),
             api(put(groups::set_properties)),
         )
+        .route(&at("/shares/{owner}"), api(get(shares::list_server_shares)))
+        .route(&at("/shares/{owner}/"), share_routes())
+        .route(&at("/shares/{owner}/{server}"), share_routes())
+        .route(&at("/users/{user}/shared"), api(get(shares::list_user_shared)))
+        .route(
+            &at("/users/{user}/shared/{owner}/"),
+            api(get(shares::get_user_share).delete(shares::delete_user_share)),
+        )
+        .route(
+            &at("/users/{user}/shared/{owner}/{server}"),
+            api(get(shares::get_user_share).delete(shares::delete_user_share)),
+        )
+        .route(&at("/groups/{group}/shared"), api(get(shares::list_group_shared)))
+        .route(
+            &at("/groups/{group}/shared/{owner}/"),
+            api(get(shares::get_group_share).delete(shares::delete_group_share)),
+        )
+        .route(
+            &at("/groups/{group}/shared/{owner}/{server}"),
+            api(get(shares::get_group_share).delete(shares::delete_group_share)),
+        )
+        .route(&at("/share-codes/{owner}"), api(get(shares::list_server_codes)))
+        .route(&at("/share-codes/{owner}/"), code_routes())
+        .route(&at("/share-codes/{owner}/{server}"), code_routes())
         .route(&at("/services"), api(get(services::list)))
         .route(&at("/services/{name}"), api(get(services::get)))
         .route(&format!("{prefix}health"), get(hub::health))
