@@ -442,6 +442,26 @@ impl Caller {
         }
     }
 
+    /// The caller with `extra` scopes added (JupyterHub widens `expanded_scopes` so that a
+    /// caller can read itself, or the owner of a token it shows).
+    ///
+    /// # Errors
+    ///
+    /// A scope that cannot be parsed.
+    pub fn widened(&self, extra: &scopes::ScopeSet) -> Result<Caller, ApiError> {
+        let mut widened = self.clone();
+        if extra
+            .iter()
+            .all(|scope| self.effective.scopes.contains(scope.as_str()))
+        {
+            return Ok(widened);
+        }
+        widened.effective.scopes.extend(extra.iter().cloned());
+        widened.parsed = ParsedScopes::from_set(widened.effective.scopes.clone())
+            .map_err(|error| ApiError::forbidden(error.to_string()))?;
+        Ok(widened)
+    }
+
     /// Whether the caller holds `scope` for `resource` (JupyterHub's `has_scope` /
     /// `check_scope_filter` used for vertical and horizontal filtering).
     pub fn holds(&self, scope: &str, resource: &scopes::Resource<'_>) -> bool {

@@ -32,6 +32,12 @@ pub async fn token_owner(
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             };
             tx.set_token_last_activity(token.id, now)?;
+            // Showing a token's owner needs the owner's identify scopes.
+            let owner = match &token.owner {
+                store::Owner::User(name) => scopes::Owner::User(name),
+                store::Owner::Service(name) => scopes::Owner::Service(name),
+            };
+            let caller = caller.widened(&scopes::identify_scopes(Some(owner)))?;
             let model = match &token.owner {
                 store::Owner::User(name) => {
                     tx.set_user_last_activity(name, now)?;

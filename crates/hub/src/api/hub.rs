@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use scopes::{ParsedScopes, ScopeSet};
+use scopes::ScopeSet;
 use serde_json::{Value, json};
 
 use super::guard::{self, Need};
@@ -93,12 +93,7 @@ pub async fn whoami(State(state): State<SharedState>, headers: HeaderMap) -> Api
                 .filter(|scope| !caller.effective.scopes.contains(scope.as_str()))
                 .cloned()
                 .collect();
-            let mut widened = caller.clone();
-            if !added.is_empty() {
-                widened.effective.scopes.extend(added.iter().cloned());
-                widened.parsed = ParsedScopes::from_set(widened.effective.scopes.clone())
-                    .map_err(|error| ApiError::forbidden(error.to_string()))?;
-            }
+            let widened = caller.widened(&added)?;
             let mut model = match &caller.principal {
                 Principal::User(name) => {
                     let details = tx.user_details(name)?;

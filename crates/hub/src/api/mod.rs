@@ -3,14 +3,16 @@
 
 pub mod activity;
 pub mod deprecated;
+pub mod etag;
 pub mod groups;
 pub mod guard;
 pub mod hub;
+pub mod metrics;
 pub mod model_check;
 pub mod request;
 pub mod servers;
-pub mod shares;
 pub mod services;
+pub mod shares;
 pub mod tokens;
 pub mod users;
 
@@ -145,7 +147,10 @@ pub fn router(state: SharedState) -> Router {
         .route(&at("/shares/{owner}"), api(get(shares::list_server_shares)))
         .route(&at("/shares/{owner}/"), share_routes())
         .route(&at("/shares/{owner}/{server}"), share_routes())
-        .route(&at("/users/{user}/shared"), api(get(shares::list_user_shared)))
+        .route(
+            &at("/users/{user}/shared"),
+            api(get(shares::list_user_shared)),
+        )
         .route(
             &at("/users/{user}/shared/{owner}/"),
             api(get(shares::get_user_share).delete(shares::delete_user_share)),
@@ -154,7 +159,10 @@ pub fn router(state: SharedState) -> Router {
             &at("/users/{user}/shared/{owner}/{server}"),
             api(get(shares::get_user_share).delete(shares::delete_user_share)),
         )
-        .route(&at("/groups/{group}/shared"), api(get(shares::list_group_shared)))
+        .route(
+            &at("/groups/{group}/shared"),
+            api(get(shares::list_group_shared)),
+        )
         .route(
             &at("/groups/{group}/shared/{owner}/"),
             api(get(shares::get_group_share).delete(shares::delete_group_share)),
@@ -163,14 +171,20 @@ pub fn router(state: SharedState) -> Router {
             &at("/groups/{group}/shared/{owner}/{server}"),
             api(get(shares::get_group_share).delete(shares::delete_group_share)),
         )
-        .route(&at("/share-codes/{owner}"), api(get(shares::list_server_codes)))
+        .route(
+            &at("/share-codes/{owner}"),
+            api(get(shares::list_server_codes)),
+        )
         .route(&at("/share-codes/{owner}/"), code_routes())
         .route(&at("/share-codes/{owner}/{server}"), code_routes())
         .route(&at("/services"), api(get(services::list)))
         .route(&at("/services/{name}"), api(get(services::get)))
         .route(&format!("{prefix}health"), get(hub::health))
+        .route(&format!("{prefix}metrics"), get(metrics::metrics))
+        .route(&at("/metrics"), get(metrics::metrics))
         .route(&at("/health"), get(hub::health))
         .fallback(move |request: Request| not_found(api_prefix.clone(), request))
+        .layer(middleware::from_fn(etag::etag))
         .layer(middleware::from_fn(common_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
@@ -202,7 +216,7 @@ async fn not_found(api_prefix: String, request: Request) -> Response {
 async fn common_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     // /hub/api/health is a page handler, with the pages' policy.
-    let is_api = path.contains("/api") && !path.ends_with("/health");
+    let is_api = path.contains("/api") && !path.ends_with("/health") && !path.ends_with("/metrics");
     let is_root = path.ends_with("/hub/api") || path.ends_with("/hub/api/");
     let mut response = next.run(request).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {

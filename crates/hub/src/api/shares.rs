@@ -88,8 +88,12 @@ fn share_value(state: &AppState, share: &Share) -> Value {
 }
 
 fn code_value(state: &AppState, code: &ShareCode, issued: Option<IssuedCode>) -> Value {
-    serde_json::to_value(ShareCodeModel::new(code, facts(state, &code.server), issued))
-        .unwrap_or(Value::Null)
+    serde_json::to_value(ShareCodeModel::new(
+        code,
+        facts(state, &code.server),
+        issued,
+    ))
+    .unwrap_or(Value::Null)
 }
 
 /// `_share_list_model`: ordered by id, paginated, expired rows counted but not shown; always
@@ -153,7 +157,10 @@ fn codes_of_listing(tx: &mut Tx<'_>, listing: &Listing) -> Result<Vec<(i64, Shar
 
 /// The owner and server of a path; `/shares/OWNER/` (a trailing slash) names the default
 /// server, `/shares/OWNER` none.
-fn owner_server(params: &HashMap<String, String>, uri: &axum::http::Uri) -> (String, Option<String>) {
+fn owner_server(
+    params: &HashMap<String, String>,
+    uri: &axum::http::Uri,
+) -> (String, Option<String>) {
     let server = match params.get("server") {
         Some(server) => Some(server.clone()),
         None if uri.path().ends_with('/') => Some(String::new()),
@@ -207,20 +214,37 @@ async fn list_server(
     let (owner, server) = owner_server(&params, &uri);
     let args = Args::new(uri, headers);
     let need = server_need(&["read:shares"], &owner, server.as_deref());
-    guard::write(&state, &args.headers.clone(), need, move |state, _, membership| {
-        let directory = StoreDirectory(membership);
-        let listing = sharing::plan_server_listing(&owner, server.as_deref(), &directory)
-            .map_err(|e| refused(&e))?;
-        let now = now();
-        let body = if codes {
-            let rows = codes_of_listing(&mut membership.tx(), &listing)?;
-            paginated(state, &args, rows, |c| !c.is_findable(now), |c| code_value(state, c, None))?
-        } else {
-            let rows = shares_of_listing(&mut membership.tx(), &listing)?;
-            paginated(state, &args, rows, |s| s.is_expired(now), |s| share_value(state, s))?
-        };
-        Ok(json_response(StatusCode::OK, &body))
-    })
+    guard::write(
+        &state,
+        &args.headers.clone(),
+        need,
+        move |state, _, membership| {
+            let directory = StoreDirectory(membership);
+            let listing = sharing::plan_server_listing(&owner, server.as_deref(), &directory)
+                .map_err(|e| refused(&e))?;
+            let now = now();
+            let body = if codes {
+                let rows = codes_of_listing(&mut membership.tx(), &listing)?;
+                paginated(
+                    state,
+                    &args,
+                    rows,
+                    |c| !c.is_findable(now),
+                    |c| code_value(state, c, None),
+                )?
+            } else {
+                let rows = shares_of_listing(&mut membership.tx(), &listing)?;
+                paginated(
+                    state,
+                    &args,
+                    rows,
+                    |s| s.is_expired(now),
+                    |s| share_value(state, s),
+                )?
+            };
+            Ok(json_response(StatusCode::OK, &body))
+        },
+    )
     .await
 }
 
@@ -246,12 +270,17 @@ pub async fn grant(
         )
         .map_err(|e| refused(&e))?;
         let mut tx = membership.tx();
-        let existing = tx.find_share(&plan.server, &plan.recipient)?.map(|s| s.share);
+        let existing = tx
+            .find_share(&plan.server, &plan.recipient)?
+            .map(|s| s.share);
         let granted = plan
             .apply(existing, now())
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let stored = tx.put_share(&granted.share)?;
-        Ok(json_response(StatusCode::OK, &share_value(state, &stored.share)))
+        Ok(json_response(
+            StatusCode::OK,
+            &share_value(state, &stored.share),
+        ))
     })
     .await
 }
@@ -335,14 +364,25 @@ async fn list_received(
         Recipient::User(name) => Need::any(&["read:users:shares"]).on_user(name),
         Recipient::Group(name) => Need::any(&["read:groups:shares"]).on_group(name),
     };
-    guard::write(&state, &args.headers.clone(), need, move |state, _, membership| {
-        let listing = sharing::plan_received_listing(&recipient, &StoreDirectory(membership))
-            .map_err(|e| refused(&e))?;
-        let rows = shares_of_listing(&mut membership.tx(), &listing)?;
-        let now = now();
-        let body = paginated(state, &args, rows, |s| s.is_expired(now), |s| share_value(state, s))?;
-        Ok(json_response(StatusCode::OK, &body))
-    })
+    guard::write(
+        &state,
+        &args.headers.clone(),
+        need,
+        move |state, _, membership| {
+            let listing = sharing::plan_received_listing(&recipient, &StoreDirectory(membership))
+                .map_err(|e| refused(&e))?;
+            let rows = shares_of_listing(&mut membership.tx(), &listing)?;
+            let now = now();
+            let body = paginated(
+                state,
+                &args,
+                rows,
+                |s| s.is_expired(now),
+                |s| share_value(state, s),
+            )?;
+            Ok(json_response(StatusCode::OK, &body))
+        },
+    )
     .await
 }
 
@@ -400,7 +440,9 @@ async fn received_share(
                 .map_err(|e| refused(&e))?
         };
         if delete {
-            membership.tx().delete_share(&share.server, &share.recipient)?;
+            membership
+                .tx()
+                .delete_share(&share.server, &share.recipient)?;
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
         Ok(json_response(StatusCode::OK, &share_value(state, &share)))
@@ -471,7 +513,10 @@ pub async fn issue_code(
         .map_err(|e| refused(&e))?;
         let secret = tokens::new_share_code().map_err(|error| {
             tracing::error!(%error, "no randomness for a share code");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Failed to create share code")
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Failed to create share code",
+            )
         })?;
         let hash = tokens::TokenHash::for_storage(secret.expose(), tokens::Origin::Generated)
             .map_err(|error| ApiError::bad_request(error.to_string()))?;
@@ -481,7 +526,10 @@ pub async fn issue_code(
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let stored = membership.tx().insert_share_code(&code)?;
         let issued = IssuedCode::new(secret.expose(), &state.config.hub_prefix(), None);
-        Ok(json_response(StatusCode::OK, &code_value(state, &stored, Some(issued))))
+        Ok(json_response(
+            StatusCode::OK,
+            &code_value(state, &stored, Some(issued)),
+        ))
     })
     .await
 }
@@ -496,37 +544,42 @@ pub async fn delete_codes(
     let (owner, server) = owner_server(&params, &uri);
     let args = Args::new(uri, headers);
     let need = server_need(&["shares"], &owner, server.as_deref());
-    guard::write(&state, &args.headers.clone(), need, move |_, _, membership| {
-        let (server, selection) = sharing::plan_delete_codes(
-            &owner,
-            server.as_deref(),
-            args.get("code"),
-            args.get("id"),
-            &StoreDirectory(membership),
-        )
-        .map_err(|e| refused(&e))?;
-        let mut tx = membership.tx();
-        match selection {
-            CodeSelection::ByCode(code) => {
-                let Some(found) = tx.find_share_code(&code, now(), Some(&server))? else {
-                    return Err(refused(&sharing::ApiError::NoMatchingCode));
-                };
-                tx.delete_share_code(found.id)?;
-            }
-            CodeSelection::ById { id, text } => {
-                let codes = tx.server_share_codes(&server)?;
-                if !codes.iter().any(|c| c.id == id) {
-                    return Err(refused(&sharing::ApiError::NoCodeWithId { id: text }));
+    guard::write(
+        &state,
+        &args.headers.clone(),
+        need,
+        move |_, _, membership| {
+            let (server, selection) = sharing::plan_delete_codes(
+                &owner,
+                server.as_deref(),
+                args.get("code"),
+                args.get("id"),
+                &StoreDirectory(membership),
+            )
+            .map_err(|e| refused(&e))?;
+            let mut tx = membership.tx();
+            match selection {
+                CodeSelection::ByCode(code) => {
+                    let Some(found) = tx.find_share_code(&code, now(), Some(&server))? else {
+                        return Err(refused(&sharing::ApiError::NoMatchingCode));
+                    };
+                    tx.delete_share_code(found.id)?;
                 }
-                tx.delete_share_code(id)?;
-            }
-            CodeSelection::All => {
-                for code in tx.server_share_codes(&server)? {
-                    tx.delete_share_code(code.id)?;
+                CodeSelection::ById { id, text } => {
+                    let codes = tx.server_share_codes(&server)?;
+                    if !codes.iter().any(|c| c.id == id) {
+                        return Err(refused(&sharing::ApiError::NoCodeWithId { id: text }));
+                    }
+                    tx.delete_share_code(id)?;
+                }
+                CodeSelection::All => {
+                    for code in tx.server_share_codes(&server)? {
+                        tx.delete_share_code(code.id)?;
+                    }
                 }
             }
-        }
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
     .await
 }

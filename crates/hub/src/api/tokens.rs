@@ -91,7 +91,8 @@ pub async fn list(
         }
         let now = OffsetDateTime::now_utc();
         let mut kept = Vec::new();
-        for token in membership.tx().tokens_of(TokenOwner::User(&name))? {
+        let stored = membership.tx().tokens_of(TokenOwner::User(&name))?;
+        for token in stored {
             if tokens::is_expired(token.expires_at, now) {
                 // JupyterHub deletes expired tokens as it lists them.
                 membership.tx().delete_token(token.id)?;

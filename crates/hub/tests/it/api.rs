@@ -491,3 +491,176 @@ fn shutdown_stops_the_hub() {
     hub.runtime.block_on(running.wait()).unwrap();
     assert!(std::net::TcpStream::connect(hub.addr).is_err());
 }
+
+const NAMED_SERVERS: &str = r#"allow_named_servers = true
+load_roles = [ { name = "admin", services = ["admin-svc"], users = ["ada"] } ]"#;
+
+#[test]
+fn stopped_servers_are_created_renamed_and_removed() {
+    let hub = TestHub::start(NAMED_SERVERS);
+    let response = hub.admin(
+        "PUT",
+        "/hub/api/users/alice/servers/lab",
+        Some(json!({"display_name": "My Lab"})),
+    );
+    assert_eq!(response.status, 201, "{}", response.body);
+    let model = response.json();
+    assert_eq!(
+        (model["name"].clone(), model["display_name"].clone()),
+        (json!("lab"), json!("My Lab"))
+    );
+    assert_eq!(
+        (model["stopped"].clone(), model["url"].clone()),
+        (json!(true), json!("/user/alice/lab/"))
+    );
+    let response = hub.admin("PUT", "/hub/api/users/alice/servers/lab", None);
+    assert_eq!(
+        response.json()["message"],
+        "User alice already has server lab"
+    );
+    let response = hub.admin("PUT", "/hub/api/users/alice/servers/Bad_Name", None);
+    assert_eq!(
+        response.json()["message"],
+        "Invalid server_name: 'Bad_Name'"
+    );
+    let response = hub.admin(
+        "PATCH",
+        "/hub/api/users/alice/servers/lab",
+        Some(json!({"name": "lab2"})),
+    );
+    assert_eq!(
+        (response.status, response.json()["name"].clone()),
+        (200, json!("lab2"))
+    );
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/json; charset=UTF-8")
+    );
+    assert_eq!(
+        hub.admin("GET", "/hub/api/users/alice/servers/lab", None)
+            .status,
+        404
+    );
+    let response = hub.admin(
+        "DELETE",
+        "/hub/api/users/alice/servers/lab2",
+        Some(json!({"remove": true})),
+    );
+    assert_eq!(response.status, 204);
+    assert_eq!(
+        hub.admin("GET", "/hub/api/users/alice/servers/lab2", None)
+            .status,
+        404
+    );
+    let response = hub.admin(
+        "DELETE",
+        "/hub/api/users/alice/server",
+        Some(json!({"remove": true})),
+    );
+    assert_eq!(
+        response.json()["message"],
+        "Cannot delete the default server"
+    );
+}
+
+#[test]
+fn activity_only_moves_forward() {
+    let hub = TestHub::start(NAMED_SERVERS);
+    let post = |body: Value| hub.admin("POST", "/hub/api/users/alice/activity", Some(body));
+    assert_eq!(
+        post(json!({"last_activity": "2026-01-02T03:04:05Z"})).status,
+        200
+    );
+    assert_eq!(
+        post(json!({"last_activity": "2025-01-01T00:00:00Z"})).status,
+        200
+    );
+    let user = hub.admin("GET", "/hub/api/users/alice", None).json();
+    assert_eq!(user["last_activity"], "2026-01-02T03:04:05Z");
+    let response = post(json!({"last_activity": "yesterday"}));
+    assert_eq!(
+        response.json()["message"],
+        "Not a valid timestamp: 'yesterday'"
+    );
+    let response = post(json!({"servers": {"nope": {"last_activity": "2026-01-02T03:04:05Z"}}}));
+    assert_eq!(
+        response.json()["message"],
+        "No such server 'nope' for user alice"
+    );
+    let response = post(json!({}));
+    assert_eq!(
+        response.json()["message"],
+        "body must contain at least one of `last_activity` or `servers`"
+    );
+}
+
+#[test]
+fn shares_grant_access_that_the_recipients_tokens_carry() {
+    let hub = TestHub::start(NAMED_SERVERS);
+    assert_eq!(
+        hub.admin("PUT", "/hub/api/users/alice/servers/lab", None)
+            .status,
+        201
+    );
+    let response = hub.admin(
+        "POST",
+        "/hub/api/shares/alice/lab",
+        Some(json!({"user": "bob"})),
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(
+        response.json()["scopes"],
+        json!(["access:servers!server=alice/lab"])
+    );
+    let bob = hub.token_for("bob", &["inherit"]);
+    let me = hub.call("GET", "/hub/api/user", Some(&bob), None).json();
+    assert!(
+        me["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("access:servers!server=alice/lab"))
+    );
+    let listed = hub.admin("GET", "/hub/api/users/bob/shared", None).json();
+    assert_eq!(listed["_pagination"]["total"], 1);
+    let response = hub.admin("POST", "/hub/api/share-codes/alice/lab", Some(json!({})));
+    assert_eq!(response.status, 200);
+    let code = response.json();
+    assert_eq!(code["code"].as_str().unwrap().len(), 43);
+    assert!(
+        code["accept_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/hub/accept-share?code=")
+    );
+    let response = hub.admin(
+        "PATCH",
+        "/hub/api/shares/alice/lab",
+        Some(json!({"user": "bob"})),
+    );
+    assert_eq!(response.json(), json!({}));
+    let me = hub.call("GET", "/hub/api/user", Some(&bob), None).json();
+    assert!(
+        !me["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("access:servers!server=alice/lab"))
+    );
+    let response = hub.admin("GET", "/hub/api/shares/alice/nope", None);
+    assert_eq!(response.json()["message"], "No such server: alice/nope");
+}
+
+#[test]
+fn get_answers_carry_an_etag_that_if_none_match_honours() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let first = hub.admin("GET", "/hub/api/users/alice", None);
+    let tag = first.header("etag").unwrap().to_owned();
+    let again = request(
+        hub.addr,
+        "GET",
+        "/hub/api/users/alice",
+        Some(ADMIN_TOKEN),
+        None,
+        &[("If-None-Match", &tag)],
+    );
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
+}
