@@ -225,7 +225,7 @@ impl Tx<'_> {
             .left_join(services::table)
             .filter(api_tokens::id.eq(id))
             .select(token_columns!())
-            .first::<TokenRow>(self.conn)
+            .get_result::<TokenRow>(self.conn)
             .optional()?
             .map(token_from_row)
             .transpose()

@@ -76,7 +76,7 @@ impl Tx<'_> {
         groups::table
             .filter(groups::name.eq(name))
             .select(GROUP_COLUMNS)
-            .first::<GroupRow>(self.conn)
+            .get_result::<GroupRow>(self.conn)
             .optional()?
             .map(group_from_row)
             .transpose()
@@ -96,7 +96,7 @@ impl Tx<'_> {
         groups::table
             .filter(groups::name.eq(name))
             .select(groups::id)
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .ok_or_else(|| StoreError::not_found(Kind::Group, name))
     }
