@@ -148,10 +148,17 @@ pub struct StoreConfig {
     pub busy_timeout: Duration,
     /// How long to wait for a free connection from the pool.
     pub connection_timeout: Duration,
+    /// The most each SQLite connection keeps of the database in memory, in KiB
+    /// (`PRAGMA cache_size`; memory is taken only as pages are read). SQLite's own default,
+    /// 2,000 KiB, is less than the `users` table and its indexes at 100,000 users (about
+    /// 15 MB): a page of users and its count then read every page from the operating
+    /// system again, 4 ms where 1.6 ms will do.
+    pub sqlite_cache_kib: u32,
 }
 
 impl StoreConfig {
-    /// Defaults for `url`: 8 connections, a 5 s busy timeout, 30 s to get a connection.
+    /// Defaults for `url`: 8 connections, a 5 s busy timeout, 30 s to get a connection,
+    /// 32 MiB of SQLite page cache per connection.
     #[must_use]
     pub fn new(url: DbUrl) -> StoreConfig {
         StoreConfig {
@@ -159,6 +166,7 @@ impl StoreConfig {
             pool_size: 8,
             busy_timeout: Duration::from_secs(5),
             connection_timeout: Duration::from_secs(30),
+            sqlite_cache_kib: 32 * 1024,
         }
     }
 }
@@ -177,6 +185,7 @@ enum ManagerError {
 struct Manager {
     url: DbUrl,
     busy_timeout: Duration,
+    sqlite_cache_kib: u32,
 }
 
 impl ManageConnection for Manager {
@@ -191,8 +200,10 @@ impl ManageConnection for Manager {
                 // busy_timeout first, so that switching to WAL waits for other connections.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                    self.busy_timeout.as_millis()
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -{};",
+                    self.busy_timeout.as_millis(),
+                    self.sqlite_cache_kib,
                 ))?;
                 Ok(AnyConnection::Sqlite(conn))
             }
@@ -252,6 +263,7 @@ impl Store {
         let manager = Manager {
             url: config.url,
             busy_timeout: config.busy_timeout,
+            sqlite_cache_kib: config.sqlite_cache_kib,
         };
         // Connect once outside the pool, for a clear error and to migrate before use.
         let mut first = manager.connect().map_err(|err| StoreError::Connect {
@@ -419,6 +431,43 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn sqlite_connections_get_their_settings() {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            value: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let manager = Manager {
+            url: DbUrl::Sqlite(dir.path().join("hub.sqlite")),
+            busy_timeout: Duration::from_millis(1234),
+            sqlite_cache_kib: 4321,
+        };
+        let AnyConnection::Sqlite(mut conn) = manager.connect().unwrap() else {
+            panic!("a SQLite URL makes a SQLite connection");
+        };
+        let mut setting = |sql: &str| {
+            diesel::sql_query(sql)
+                .get_result::<Setting>(&mut conn)
+                .unwrap()
+                .value
+        };
+        assert_eq!(
+            setting("SELECT cache_size AS value FROM pragma_cache_size"),
+            -4321
+        );
+        assert_eq!(
+            setting("SELECT timeout AS value FROM pragma_busy_timeout"),
+            1234
+        );
+        assert_eq!(
+            setting("SELECT foreign_keys AS value FROM pragma_foreign_keys"),
+            1
+        );
     }
 
     #[test]
