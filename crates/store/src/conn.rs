@@ -2,7 +2,7 @@
 //! and [`Store::read`] / [`Store::write`], the only ways to reach a connection.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
@@ -144,7 +144,8 @@ pub struct StoreConfig {
     pub url: DbUrl,
     /// Connections in the pool (SQLite: readers run side by side in WAL mode, writers queue).
     pub pool_size: u32,
-    /// How long a SQLite connection waits for another writer before [`StoreError::Busy`].
+    /// How long a SQLite connection waits for another writer before [`StoreError::Busy`];
+    /// also how long [`Store::write_retrying`] keeps retrying.
     pub busy_timeout: Duration,
     /// How long to wait for a free connection from the pool.
     pub connection_timeout: Duration,
@@ -154,11 +155,14 @@ pub struct StoreConfig {
     /// 15 MB): a page of users and its count then read every page from the operating
     /// system again, 4 ms where 1.6 ms will do.
     pub sqlite_cache_kib: u32,
+    /// How many times [`Store::write_retrying`] runs a transaction that conflicted or
+    /// found the database busy, at most (and never past `busy_timeout` since the first).
+    pub write_attempts: u32,
 }
 
 impl StoreConfig {
     /// Defaults for `url`: 8 connections, a 5 s busy timeout, 30 s to get a connection,
-    /// 32 MiB of SQLite page cache per connection.
+    /// 32 MiB of SQLite page cache per connection, 8 attempts per retrying write.
     #[must_use]
     pub fn new(url: DbUrl) -> StoreConfig {
         StoreConfig {
@@ -167,6 +171,7 @@ impl StoreConfig {
             busy_timeout: Duration::from_secs(5),
             connection_timeout: Duration::from_secs(30),
             sqlite_cache_kib: 32 * 1024,
+            write_attempts: 8,
         }
     }
 }
@@ -229,6 +234,8 @@ impl ManageConnection for Manager {
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    busy_timeout: Duration,
+    write_attempts: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -281,7 +288,12 @@ impl Store {
                 url,
                 reason: err.to_string(),
             })?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            busy_timeout: config.busy_timeout,
+            write_attempts: config.write_attempts.max(1),
+        })
     }
 
     /// The backend in use.
@@ -327,18 +339,24 @@ impl Store {
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.connection()?;
-        transaction(&mut conn, false, f)
+        transaction(&mut conn, Mode::Read, f)
     }
 
     /// Runs `f` in a write transaction: everything it changes is committed together, or,
     /// if it returns an error, nothing is. On SQLite the write lock is taken at the start
     /// (`BEGIN IMMEDIATE`), so concurrent writers wait up to the busy timeout instead of
-    /// failing half-way.
+    /// failing half-way, and run one after another. On PostgreSQL the transaction is
+    /// `READ COMMITTED` (its default, and JupyterHub's): concurrent writers of the same
+    /// rows wait for each other, but a value read in `f` may have changed by the time `f`
+    /// writes; for a read-modify-write, use [`Store::write_retrying`].
+    ///
+    /// `f` runs once: nothing is retried once it has started.
     ///
     /// # Errors
     ///
     /// Whatever `f` returns; [`StoreError::Busy`] when another SQLite writer held the lock
-    /// for longer than the busy timeout.
+    /// for longer than the busy timeout; [`StoreError::Conflict`] when PostgreSQL chose
+    /// this transaction to break a deadlock.
     pub fn write<T>(
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
@@ -357,8 +375,72 @@ impl Store {
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.connection()?;
-        transaction(&mut conn, true, f)
+        transaction(&mut conn, Mode::Write, f)
     }
+
+    /// Runs `f` in a write transaction that is run again, from the start, when it could
+    /// not commit because of concurrent transactions ([`StoreError::is_busy`]: a
+    /// PostgreSQL serialization failure or deadlock, a SQLite lock that outlasted the wait),
+    /// up to [`StoreConfig::write_attempts`] times and for at most
+    /// [`StoreConfig::busy_timeout`], with a growing, jittered pause between attempts.
+    /// Every attempt but the last was rolled back, so only the last one's changes count.
+    ///
+    /// On PostgreSQL it runs `SERIALIZABLE`: its outcome is that of the transactions run
+    /// one after another, as on SQLite, where writers take turns. A read-modify-write
+    /// (read a row, compute, write it back) never loses a concurrent acknowledged write:
+    /// the transaction that would have lost it conflicts and is run again on the new value.
+    ///
+    /// `f` may run several times, so it must do nothing but its work through the
+    /// [`Tx`] (no messages sent, no counters outside the database bumped).
+    ///
+    /// # Errors
+    ///
+    /// Whatever `f` returns; [`StoreError::Conflict`] with the number of attempts when
+    /// every one of them conflicted; [`StoreError::Busy`] when SQLite's lock outlasted the
+    /// busy timeout.
+    pub fn write_retrying<T>(
+        &self,
+        mut f: impl FnMut(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let result = {
+                let mut conn = self.connection()?;
+                transaction(&mut conn, Mode::SerializableWrite, &mut f)
+            };
+            match result {
+                Err(err)
+                    if err.is_busy()
+                        && attempt < self.write_attempts
+                        && started.elapsed() < self.busy_timeout =>
+                {
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                Err(StoreError::Conflict { reason, .. }) => {
+                    return Err(StoreError::Conflict {
+                        reason,
+                        attempts: attempt,
+                    });
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// The pause before attempt `attempt + 1` of a retrying write: 2 ms, doubling, at most
+/// 100 ms, times a random factor in [0.5, 1.5) so that transactions that conflicted with
+/// each other do not come back in step.
+fn backoff(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, RandomState};
+    let base = Duration::from_millis(2).saturating_mul(1 << attempt.saturating_sub(1).min(6));
+    let base = base.min(Duration::from_millis(100));
+    // std's RandomState is seeded from the OS once per thread and differs per call
+    let random = RandomState::new().hash_one(attempt);
+    let per_mille = 500 + u32::try_from(random % 1000).unwrap_or(0);
+    base * per_mille / 1000
 }
 
 fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
@@ -373,18 +455,38 @@ fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
 
 type Manager2 = <AnyConnection as Connection>::TransactionManager;
 
+/// How a transaction begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One snapshot for every query: on PostgreSQL `REPEATABLE READ` (its default,
+    /// `READ COMMITTED`, gives each statement its own, so `user_details` could see a share
+    /// of a group the user had left in between).
+    Read,
+    /// [`Store::write`]: SQLite's lock up front, PostgreSQL's default isolation.
+    Write,
+    /// [`Store::write_retrying`]: SQLite's lock up front, PostgreSQL `SERIALIZABLE`.
+    SerializableWrite,
+}
+
 fn transaction<T, E: From<StoreError>>(
     conn: &mut AnyConnection,
-    write: bool,
+    mode: Mode,
     f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
 ) -> Result<T, E> {
-    match conn {
-        AnyConnection::Sqlite(c) if write => {
+    let begun = match (&mut *conn, mode) {
+        (AnyConnection::Sqlite(c), Mode::Write | Mode::SerializableWrite) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-                .map_err(StoreError::from)?;
         }
-        _ => Manager2::begin_transaction(conn).map_err(StoreError::from)?,
-    }
+        (AnyConnection::Postgres(c), Mode::Read) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        ),
+        (AnyConnection::Postgres(c), Mode::SerializableWrite) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL SERIALIZABLE")
+        }
+        (_, Mode::Read | Mode::Write) => Manager2::begin_transaction(conn),
+    };
+    begun.map_err(StoreError::from)?;
     let result = f(&mut Tx::new(conn));
     match result {
         Ok(value) => match Manager2::commit_transaction(conn) {
