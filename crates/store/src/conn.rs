@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -185,6 +186,12 @@ enum ManagerError {
     Setup(#[from] diesel::result::Error),
 }
 
+/// A connection of the pool, and whether it was found dead (the pool then drops it).
+struct Pooled {
+    conn: AnyConnection,
+    dead: bool,
+}
+
 /// Makes connections for the pool; applies the SQLite pragmas to each.
 #[derive(Debug)]
 struct Manager {
@@ -193,11 +200,8 @@ struct Manager {
     sqlite_cache_kib: u32,
 }
 
-impl ManageConnection for Manager {
-    type Connection = AnyConnection;
-    type Error = ManagerError;
-
-    fn connect(&self) -> Result<AnyConnection, ManagerError> {
+impl Manager {
+    fn open(&self) -> Result<AnyConnection, ManagerError> {
         match &self.url {
             DbUrl::Postgres(url) => Ok(AnyConnection::Postgres(PgConnection::establish(url)?)),
             DbUrl::Sqlite(path) => {
@@ -214,13 +218,25 @@ impl ManageConnection for Manager {
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ManagerError> {
-        conn.ping().map(|_| ()).map_err(ManagerError::Setup)
+impl ManageConnection for Manager {
+    type Connection = Pooled;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<Pooled, ManagerError> {
+        Ok(Pooled {
+            conn: self.open()?,
+            dead: false,
+        })
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        conn.is_broken()
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), ManagerError> {
+        pooled.conn.ping().map(|_| ()).map_err(ManagerError::Setup)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.dead || pooled.conn.is_broken()
     }
 }
 
@@ -234,6 +250,7 @@ impl ManageConnection for Manager {
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    pool_size: u32,
     busy_timeout: Duration,
     write_attempts: u32,
 }
@@ -273,7 +290,7 @@ impl Store {
             sqlite_cache_kib: config.sqlite_cache_kib,
         };
         // Connect once outside the pool, for a clear error and to migrate before use.
-        let mut first = manager.connect().map_err(|err| StoreError::Connect {
+        let mut first = manager.open().map_err(|err| StoreError::Connect {
             url: url.clone(),
             reason: err.to_string(),
         })?;
@@ -282,6 +299,10 @@ impl Store {
         let pool = r2d2::Pool::builder()
             .max_size(config.pool_size.max(1))
             .min_idle(Some(0))
+            // No `SELECT 1` before each use: on PostgreSQL that is a round trip per
+            // transaction. A connection the server has closed is found by its `BEGIN`
+            // failing instead, before anything ran, and replaced (`Store::begin`).
+            .test_on_check_out(false)
             .connection_timeout(config.connection_timeout)
             .build(manager)
             .map_err(|err| StoreError::Connect {
@@ -289,6 +310,7 @@ impl Store {
                 reason: err.to_string(),
             })?;
         Ok(Store {
+            pool_size: config.pool_size.max(1),
             pool,
             backend,
             busy_timeout: config.busy_timeout,
@@ -308,8 +330,8 @@ impl Store {
     ///
     /// [`StoreError::Migration`] when the version table cannot be read.
     pub fn schema_versions(&self) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.connection()?;
-        let mut versions = match &mut *conn {
+        let mut pooled = self.connection()?;
+        let mut versions = match &mut pooled.conn {
             AnyConnection::Sqlite(c) => c.applied_migrations(),
             AnyConnection::Postgres(c) => c.applied_migrations(),
         }
@@ -321,6 +343,28 @@ impl Store {
         .collect::<Vec<_>>();
         versions.sort();
         Ok(versions)
+    }
+
+    /// A connection of the pool with a transaction begun on it. A connection that cannot
+    /// begin because the server closed it (a restart, an idle timeout) is dropped from the
+    /// pool and another one taken, up to as many times as the pool holds connections:
+    /// nothing has run on it yet, so this is always safe.
+    fn begin(&self, mode: Mode) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        let mut replaced = 0;
+        loop {
+            let mut pooled = self.connection()?;
+            match begin(&mut pooled.conn, mode) {
+                Ok(()) => return Ok(pooled),
+                Err(DieselError::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                )) if replaced < self.pool_size => {
+                    pooled.dead = true;
+                    replaced += 1;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
     }
 
     fn connection(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
@@ -338,8 +382,8 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.connection()?;
-        transaction(&mut conn, Mode::Read, f)
+        let mut pooled = self.begin(Mode::Read)?;
+        run(&mut pooled.conn, f)
     }
 
     /// Runs `f` in a write transaction: everything it changes is committed together, or,
@@ -374,8 +418,8 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.connection()?;
-        transaction(&mut conn, Mode::Write, f)
+        let mut pooled = self.begin(Mode::Write)?;
+        run(&mut pooled.conn, f)
     }
 
     /// Runs `f` in a write transaction that is run again, from the start, when it could
@@ -405,10 +449,9 @@ impl Store {
         let started = Instant::now();
         let mut attempt: u32 = 1;
         loop {
-            let result = {
-                let mut conn = self.connection()?;
-                transaction(&mut conn, Mode::SerializableWrite, &mut f)
-            };
+            let result = self
+                .begin(Mode::SerializableWrite)
+                .and_then(|mut pooled| run(&mut pooled.conn, &mut f));
             match result {
                 Err(err)
                     if err.is_busy()
@@ -468,12 +511,8 @@ enum Mode {
     SerializableWrite,
 }
 
-fn transaction<T, E: From<StoreError>>(
-    conn: &mut AnyConnection,
-    mode: Mode,
-    f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
-) -> Result<T, E> {
-    let begun = match (&mut *conn, mode) {
+fn begin(conn: &mut AnyConnection, mode: Mode) -> Result<(), DieselError> {
+    match (&mut *conn, mode) {
         (AnyConnection::Sqlite(c), Mode::Write | Mode::SerializableWrite) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
         }
@@ -485,8 +524,14 @@ fn transaction<T, E: From<StoreError>>(
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL SERIALIZABLE")
         }
         (_, Mode::Read | Mode::Write) => Manager2::begin_transaction(conn),
-    };
-    begun.map_err(StoreError::from)?;
+    }
+}
+
+/// Runs `f` in the transaction begun on `conn`, then commits, or rolls back on an error.
+fn run<T, E: From<StoreError>>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+) -> Result<T, E> {
     let result = f(&mut Tx::new(conn));
     match result {
         Ok(value) => match Manager2::commit_transaction(conn) {
@@ -549,7 +594,7 @@ mod tests {
             busy_timeout: Duration::from_millis(1234),
             sqlite_cache_kib: 4321,
         };
-        let AnyConnection::Sqlite(mut conn) = manager.connect().unwrap() else {
+        let AnyConnection::Sqlite(mut conn) = manager.open().unwrap() else {
             panic!("a SQLite URL makes a SQLite connection");
         };
         let mut setting = |sql: &str| {

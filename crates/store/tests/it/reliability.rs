@@ -533,3 +533,51 @@ fn sqlite_integrity(url: &str) -> String {
         .unwrap()
         .integrity_check
 }
+
+#[test]
+fn connections_the_server_closed_are_replaced() {
+    each(|db| {
+        // a name for this test's PostgreSQL sessions, so that only they are ended
+        let tag = format!("hubcap_closed_{}", std::process::id());
+        let url = match db.name {
+            "postgres" => format!("{}&application_name={tag}", db.url),
+            _ => db.url.clone(),
+        };
+        let store = Store::open(&url).unwrap();
+        // four connections in the pool, each used once
+        let together = std::sync::Barrier::new(4);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    store
+                        .read(|tx| {
+                            together.wait();
+                            tx.find_user("nobody")
+                        })
+                        .unwrap()
+                });
+            }
+        });
+        if db.name == "postgres" {
+            use diesel::{Connection as _, RunQueryDsl as _};
+            let mut admin =
+                diesel::pg::PgConnection::establish(&crate::common::pg_base_url()).unwrap();
+            let ended = diesel::sql_query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            )
+            .bind::<diesel::sql_types::Text, _>(&tag)
+            .execute(&mut admin)
+            .unwrap();
+            assert_eq!(ended, 4, "the pool's four sessions");
+            // the server takes a moment to close them
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        // every connection in the pool is dead: each transaction still runs
+        for i in 0..6 {
+            store
+                .write(|tx| tx.create_user(&NewUser::named(&format!("after{i}"))))
+                .unwrap();
+            assert!(store.read(|tx| tx.find_user("after0")).unwrap().is_some());
+        }
+    });
+}
