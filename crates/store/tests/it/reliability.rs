@@ -251,31 +251,27 @@ fn crossed_writers(
     let (a_held, a_held_rx) = mpsc::channel();
     let (b_held, b_held_rx) = mpsc::channel();
     let (store, runs_ref) = (&db.store, &runs);
+    // sets `first`, says so, waits for the other to say so (first run only), sets `then`
+    let writer = |first: &'static str,
+                  then: &'static str,
+                  held: mpsc::Sender<()>,
+                  other_held: mpsc::Receiver<()>| {
+        move || {
+            let mut first_run = true;
+            write(store, &mut |tx| {
+                runs_ref.fetch_add(1, Ordering::Relaxed);
+                tx.set_user_admin(first, true)?;
+                if std::mem::take(&mut first_run) {
+                    let _ = held.send(());
+                    let _ = other_held.recv_timeout(Duration::from_secs(2));
+                }
+                tx.set_user_admin(then, true)
+            })
+        }
+    };
     let (first, second) = std::thread::scope(|s| {
-        let one = s.spawn(move || {
-            let mut first_run = true;
-            write(store, &mut |tx| {
-                runs_ref.fetch_add(1, Ordering::Relaxed);
-                tx.set_user_admin("a", true)?;
-                if std::mem::take(&mut first_run) {
-                    let _ = a_held.send(());
-                    let _ = b_held_rx.recv_timeout(Duration::from_secs(2));
-                }
-                tx.set_user_admin("b", true)
-            })
-        });
-        let two = s.spawn(move || {
-            let mut first_run = true;
-            write(store, &mut |tx| {
-                runs_ref.fetch_add(1, Ordering::Relaxed);
-                tx.set_user_admin("b", true)?;
-                if std::mem::take(&mut first_run) {
-                    let _ = b_held.send(());
-                    let _ = a_held_rx.recv_timeout(Duration::from_secs(2));
-                }
-                tx.set_user_admin("a", true)
-            })
-        });
+        let one = s.spawn(writer("a", "b", a_held, b_held_rx));
+        let two = s.spawn(writer("b", "a", b_held, a_held_rx));
         (one.join().unwrap(), two.join().unwrap())
     });
     (first, second, runs.load(Ordering::Relaxed))
@@ -292,8 +288,17 @@ fn a_deadlock_loser_is_run_again_by_write_retrying() {
             .read(|tx| Ok((tx.user("a")?.admin, tx.user("b")?.admin)))
             .unwrap();
         assert_eq!(both, (true, true), "{}", db.name);
-        let expected = if db.name == "postgres" { 3 } else { 2 };
-        assert_eq!(runs, expected, "{}: runs", db.name);
+        if db.name == "postgres" {
+            // the loser ran again, maybe more than once: its second run can begin before
+            // the winner commits and then fail to serialize after it
+            assert!(runs >= 3, "{}: {runs} runs", db.name);
+        } else {
+            assert_eq!(
+                runs, 2,
+                "{}: the second waited for the first's lock",
+                db.name
+            );
+        }
     });
 }
 
