@@ -3,9 +3,11 @@
 //! `Hashed.find_prefix` leaves them out.
 
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use tokens::TokenHash;
 
+use crate::conn::on_backend;
 use crate::error::{Kind, StoreError};
 use crate::names::{check_length, check_max};
 use crate::schema::{api_tokens, services, users};
@@ -225,7 +227,7 @@ impl Tx<'_> {
             .left_join(services::table)
             .filter(api_tokens::id.eq(id))
             .select(token_columns!())
-            .first::<TokenRow>(self.conn)
+            .get_result::<TokenRow>(self.conn)
             .optional()?
             .map(token_from_row)
             .transpose()
@@ -249,24 +251,39 @@ impl Tx<'_> {
     ) -> Result<Option<Token>, StoreError> {
         let prefix = tokens::prefix(token);
         let now = to_db(now);
-        let mut query = api_tokens::table
-            .left_join(users::table)
-            .left_join(services::table)
-            .filter(api_tokens::prefix.eq(prefix))
-            .filter(
-                api_tokens::expires_at
-                    .is_null()
-                    .or(api_tokens::expires_at.ge(now)),
-            )
-            .select(token_columns!())
-            .order(api_tokens::id.asc())
-            .into_boxed();
-        match kind {
-            Some(OwnerKind::User) => query = query.filter(api_tokens::user_id.is_not_null()),
-            Some(OwnerKind::Service) => query = query.filter(api_tokens::service_id.is_not_null()),
-            None => {}
-        }
-        let rows = query.load::<TokenRow>(self.conn)?;
+        // `kind` as two bound flags ("any owner may be a service / a user") rather than an
+        // optional filter, so that the query's type is fixed and diesel finds its statement
+        // in the cache without rendering SQL (a boxed query renders it on every call).
+        let (services_too, users_too) = match kind {
+            None => (true, true),
+            Some(OwnerKind::User) => (false, true),
+            Some(OwnerKind::Service) => (true, false),
+        };
+        // the hub's hottest query: on the backend's own connection (`on_backend!`)
+        let rows: Vec<TokenRow> = on_backend!(&mut *self.conn, |c| {
+            api_tokens::table
+                .left_join(users::table)
+                .left_join(services::table)
+                .filter(api_tokens::prefix.eq(prefix))
+                .filter(
+                    api_tokens::expires_at
+                        .is_null()
+                        .or(api_tokens::expires_at.ge(now)),
+                )
+                .filter(
+                    api_tokens::user_id
+                        .is_not_null()
+                        .or(services_too.into_sql::<Bool>()),
+                )
+                .filter(
+                    api_tokens::service_id
+                        .is_not_null()
+                        .or(users_too.into_sql::<Bool>()),
+                )
+                .select(token_columns!())
+                .order(api_tokens::id.asc())
+                .load(c)?
+        });
         for row in rows {
             if tokens::verify(&row.3, token).unwrap_or(false) {
                 return token_from_row(row).map(Some);

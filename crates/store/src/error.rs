@@ -103,6 +103,42 @@ pub enum InvalidInput {
     },
 }
 
+/// Why PostgreSQL rolled back a transaction that conflicted with concurrent ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConflictReason {
+    /// Serialization failure (SQLSTATE 40001): the transaction read or wrote rows that a
+    /// concurrent one changed, so it could not appear to run before or after it.
+    Serialization,
+    /// Deadlock (SQLSTATE 40P01): it waited for locks held by a transaction that waited for
+    /// its own, and PostgreSQL chose it to give way.
+    Deadlock,
+}
+
+impl fmt::Display for ConflictReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConflictReason::Serialization => "serialization failure",
+            ConflictReason::Deadlock => "deadlock",
+        })
+    }
+}
+
+/// [`StoreError::Conflict`]'s message: what happened, that nothing was written, what to do.
+fn conflict_message(reason: ConflictReason, attempts: u32) -> String {
+    if attempts > 1 {
+        format!(
+            "the transaction conflicted with concurrent ones ({reason}) on each of {attempts} \
+             attempts and was rolled back each time; nothing of it was written: run it again \
+             later, or make concurrent transactions on the same rows fewer or shorter"
+        )
+    } else {
+        format!(
+            "the transaction conflicted with a concurrent one ({reason}) and was rolled back; \
+             nothing of it was written: run it again (Store::write_retrying does so by itself)"
+        )
+    }
+}
+
 /// An error of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -148,6 +184,19 @@ pub enum StoreError {
         "the database is busy (locked by another writer) and stayed so for the busy timeout; try again, or raise the busy timeout"
     )]
     Busy,
+    /// PostgreSQL rolled the transaction back because it conflicted with concurrent ones:
+    /// a serialization failure (SQLSTATE 40001) or a deadlock (40P01). Nothing of it was
+    /// written; running it again may succeed. [`Store::write_retrying`] does so itself
+    /// (bounded, with backoff); this is what it returns when every attempt conflicted.
+    ///
+    /// [`Store::write_retrying`]: crate::Store::write_retrying
+    #[error("{}", conflict_message(*.reason, *.attempts))]
+    Conflict {
+        /// What PostgreSQL reported.
+        reason: ConflictReason,
+        /// How many times the transaction ran (1 unless it was retried).
+        attempts: u32,
+    },
     /// Applying the schema migrations failed; the database is left at the last version that
     /// applied completely.
     #[error("cannot bring the database schema up to date: {reason}")]
@@ -210,17 +259,31 @@ impl StoreError {
         }
     }
 
-    /// Whether this is [`StoreError::Busy`]: a retry may succeed.
+    /// Whether the database could not do it now because of other transactions: locked
+    /// ([`StoreError::Busy`]) or in conflict with them ([`StoreError::Conflict`]). Nothing
+    /// was written, and running the transaction again may succeed.
     #[must_use]
     pub fn is_busy(&self) -> bool {
-        matches!(self, StoreError::Busy)
+        matches!(self, StoreError::Busy | StoreError::Conflict { .. })
     }
 }
 
 impl From<DieselError> for StoreError {
     fn from(err: DieselError) -> StoreError {
-        if let DieselError::DatabaseError(_, info) = &err {
+        if let DieselError::DatabaseError(kind, info) = &err {
             let message = info.message();
+            let conflict = |reason| StoreError::Conflict {
+                reason,
+                attempts: 1,
+            };
+            if let DatabaseErrorKind::SerializationFailure = kind {
+                return conflict(ConflictReason::Serialization);
+            }
+            // diesel does not classify 40P01 and gives no SQLSTATE: PostgreSQL's message
+            // (in English, its default `lc_messages`) is all there is to go by.
+            if message.starts_with("deadlock detected") {
+                return conflict(ConflictReason::Deadlock);
+            }
             // SQLite's SQLITE_BUSY / SQLITE_LOCKED, which diesel does not classify.
             if message.contains("database is locked")
                 || message.contains("database table is locked")

@@ -42,6 +42,21 @@ pub(crate) fn group_from_row((id, name, properties): GroupRow) -> Result<Group, 
     })
 }
 
+/// The (id, name) of the groups of the user `$user_id`, by name.
+macro_rules! user_groups_query {
+    ($user_id:expr) => {{
+        use $crate::schema::{groups, user_group_map};
+        let user_id: i64 = $user_id;
+        user_group_map::table
+            .inner_join(groups::table)
+            .filter(user_group_map::user_id.eq(user_id))
+            .order(groups::name.asc())
+            .select((groups::id, groups::name))
+    }};
+}
+
+pub(crate) use user_groups_query;
+
 impl Tx<'_> {
     /// Creates a group with no members and the given properties.
     ///
@@ -76,7 +91,7 @@ impl Tx<'_> {
         groups::table
             .filter(groups::name.eq(name))
             .select(GROUP_COLUMNS)
-            .first::<GroupRow>(self.conn)
+            .get_result::<GroupRow>(self.conn)
             .optional()?
             .map(group_from_row)
             .transpose()
@@ -96,7 +111,7 @@ impl Tx<'_> {
         groups::table
             .filter(groups::name.eq(name))
             .select(groups::id)
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .ok_or_else(|| StoreError::not_found(Kind::Group, name))
     }
@@ -252,12 +267,8 @@ impl Tx<'_> {
     /// [`StoreError::NotFound`] when there is no such user.
     pub fn user_groups(&mut self, user: &str) -> Result<Vec<String>, StoreError> {
         let user_id = self.user_id(user)?;
-        Ok(user_group_map::table
-            .inner_join(groups::table)
-            .filter(user_group_map::user_id.eq(user_id))
-            .select(groups::name)
-            .order(groups::name.asc())
-            .load(self.conn)?)
+        let groups: Vec<(i64, String)> = user_groups_query!(user_id).load(self.conn)?;
+        Ok(groups.into_iter().map(|(_, name)| name).collect())
     }
 
     /// The ids of these users, in the order given; the first unknown name is an error.

@@ -19,7 +19,7 @@ mod users;
 
 pub use api_tokens::{NewToken, Owner, OwnerKind, Token, TokenOwner};
 pub use conn::{AnyConnection, Backend, DbUrl, Store, StoreConfig};
-pub use error::{InvalidInput, Kind, StoreError};
+pub use error::{ConflictReason, InvalidInput, Kind, StoreError};
 pub use groups::{Group, properties_object};
 pub use listing::{SortKey, StateFilter, UserDetails, UserPage, UserQuery, Visible};
 pub use names::{

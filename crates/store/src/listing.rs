@@ -2,12 +2,16 @@
 //! ([`Tx::user_details`]) or a page of them ([`Tx::list_users`], JupyterHub's
 //! `GET /users` with offset, limit, `name_filter`, `state` and `sort`).
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
+use crate::conn::on_backend;
 use crate::error::StoreError;
+use crate::groups::user_groups_query;
 use crate::schema::{groups, roles, servers, spawners, user_group_map, user_role_map, users};
 use crate::servers::{Server, ServerRow, server_from_row};
-use crate::shares::StoredShare;
+use crate::shares::{ShareRow, StoredShare, received_shares, received_shares_query};
 use crate::tx::Tx;
 use crate::users::{USER_COLUMNS, User, UserRow};
 
@@ -125,21 +129,56 @@ impl UserPage {
     }
 }
 
+/// A user's servers, by name (with their addresses).
+macro_rules! servers_query {
+    () => {
+        spawners::table
+            .inner_join(users::table)
+            .left_join(servers::table)
+            .select((spawners::user_id, crate::servers::server_columns!()))
+    };
+}
+
 impl Tx<'_> {
-    /// The user called `name` with roles, groups, servers and received shares, in a fixed
-    /// number of queries (seven), whatever their number.
+    /// The user called `name` with roles, groups, servers and received shares, in five
+    /// queries whatever their number: the user, roles, groups, servers, and the shares
+    /// received directly and through the groups (one `UNION ALL`).
     ///
     /// # Errors
     ///
     /// [`StoreError::NotFound`] for an unknown user.
     pub fn user_details(&mut self, name: &str) -> Result<UserDetails, StoreError> {
-        let user = self.user(name)?;
-        let mut details = self.details(vec![user])?;
-        let mut one = details
-            .pop()
-            .ok_or_else(|| StoreError::not_found(crate::Kind::User, name))?;
-        one.shares_received = self.shares_received_by_id(one.user.id)?;
-        Ok(one)
+        on_backend!(&mut *self.conn, |c| {
+            let user = users::table
+                .filter(users::name.eq(name))
+                .select(USER_COLUMNS)
+                .get_result::<UserRow>(c)
+                .optional()?
+                .ok_or_else(|| StoreError::not_found(crate::Kind::User, name))?
+                .into_user()?;
+            let roles: Vec<String> = user_role_map::table
+                .inner_join(roles::table)
+                .filter(user_role_map::user_id.eq(user.id))
+                .order(roles::id.asc())
+                .select(roles::name)
+                .load(c)?;
+            let groups: Vec<(i64, String)> = user_groups_query!(user.id).load(c)?;
+            let servers: Vec<(i64, ServerRow)> = servers_query!()
+                .filter(spawners::user_id.eq(user.id))
+                .order(spawners::name.asc())
+                .load(c)?;
+            let shares: Vec<ShareRow> = received_shares_query!(user.id).load(c)?;
+            Ok(UserDetails {
+                roles,
+                servers: servers
+                    .into_iter()
+                    .map(|(_, row)| server_from_row(row))
+                    .collect::<Result<_, _>>()?,
+                shares_received: received_shares(shares, &user.name, &groups)?,
+                groups: groups.into_iter().map(|(_, name)| name).collect(),
+                user,
+            })
+        })
     }
 
     /// A page of users with roles, groups and servers: four queries for the page and one
@@ -179,90 +218,117 @@ impl Tx<'_> {
                 q
             }};
         }
-        let total: i64 = filtered!(users::table.into_boxed())
-            .count()
-            .get_result(self.conn)?;
-        let mut q = filtered!(users::table.select(USER_COLUMNS).into_boxed());
-        q = match (query.sort, query.descending) {
-            (SortKey::Id, false) => q.order(users::id.asc()),
-            (SortKey::Id, true) => q.order(users::id.desc()),
-            (SortKey::Name, false) => q.order((users::name.asc(), users::id.asc())),
-            (SortKey::Name, true) => q.order((users::name.desc(), users::id.asc())),
-            (SortKey::LastActivity, false) => q.order((
-                users::last_activity.is_not_null().asc(),
-                users::last_activity.asc(),
-                users::id.asc(),
-            )),
-            (SortKey::LastActivity, true) => q.order((
-                users::last_activity.is_null().asc(),
-                users::last_activity.desc(),
-                users::id.asc(),
-            )),
-        };
-        let rows = q
-            .offset(i64::from(query.offset))
-            .limit(i64::from(query.limit))
-            .load::<UserRow>(self.conn)?;
-        let users = rows
-            .into_iter()
-            .map(UserRow::into_user)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(UserPage {
-            users: self.details(users)?,
-            total: u64::try_from(total).unwrap_or(0),
+        on_backend!(&mut *self.conn, |c| {
+            let total: i64 = filtered!(users::table.into_boxed()).count().get_result(c)?;
+            let mut q = filtered!(users::table.select(USER_COLUMNS).into_boxed());
+            q = match (query.sort, query.descending) {
+                (SortKey::Id, false) => q.order(users::id.asc()),
+                (SortKey::Id, true) => q.order(users::id.desc()),
+                (SortKey::Name, false) => q.order((users::name.asc(), users::id.asc())),
+                (SortKey::Name, true) => q.order((users::name.desc(), users::id.asc())),
+                (SortKey::LastActivity, false) => q.order((
+                    users::last_activity.is_not_null().asc(),
+                    users::last_activity.asc(),
+                    users::id.asc(),
+                )),
+                (SortKey::LastActivity, true) => q.order((
+                    users::last_activity.is_null().asc(),
+                    users::last_activity.desc(),
+                    users::id.asc(),
+                )),
+            };
+            let rows = q
+                .offset(i64::from(query.offset))
+                .limit(i64::from(query.limit))
+                .load::<UserRow>(c)?;
+            let mut page = Page::new(rows)?;
+            if !page.ids.is_empty() {
+                let ids = &page.ids;
+                let roles: Vec<(i64, String)> = user_role_map::table
+                    .inner_join(roles::table)
+                    .filter(user_role_map::user_id.eq_any(ids))
+                    .order((user_role_map::user_id.asc(), roles::id.asc()))
+                    .select((user_role_map::user_id, roles::name))
+                    .load(c)?;
+                let groups: Vec<(i64, String)> = user_group_map::table
+                    .inner_join(groups::table)
+                    .filter(user_group_map::user_id.eq_any(ids))
+                    .order((user_group_map::user_id.asc(), groups::name.asc()))
+                    .select((user_group_map::user_id, groups::name))
+                    .load(c)?;
+                let servers: Vec<(i64, ServerRow)> = servers_query!()
+                    .filter(spawners::user_id.eq_any(ids))
+                    .order((spawners::user_id.asc(), spawners::name.asc()))
+                    .load(c)?;
+                page.fill(roles, groups, servers)?;
+            }
+            Ok(UserPage {
+                users: page.users,
+                total: u64::try_from(total).unwrap_or(0),
+            })
         })
     }
+}
 
-    /// Roles, groups and servers of these users: three queries.
-    fn details(&mut self, users: Vec<User>) -> Result<Vec<UserDetails>, StoreError> {
-        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-        let role_rows: Vec<(i64, String)> = user_role_map::table
-            .inner_join(roles::table)
-            .filter(user_role_map::user_id.eq_any(&ids))
-            .order((user_role_map::user_id.asc(), roles::id.asc()))
-            .select((user_role_map::user_id, roles::name))
-            .load(self.conn)?;
-        let group_rows: Vec<(i64, String)> = user_group_map::table
-            .inner_join(groups::table)
-            .filter(user_group_map::user_id.eq_any(&ids))
-            .order((user_group_map::user_id.asc(), groups::name.asc()))
-            .select((user_group_map::user_id, groups::name))
-            .load(self.conn)?;
-        let server_rows: Vec<(i64, ServerRow)> = spawners::table
-            .inner_join(users::table)
-            .left_join(servers::table)
-            .filter(spawners::user_id.eq_any(&ids))
-            .order((spawners::user_id.asc(), spawners::name.asc()))
-            .select((spawners::user_id, crate::servers::server_columns!()))
-            .load(self.conn)?;
-        let mut servers: Vec<(i64, Server)> = Vec::with_capacity(server_rows.len());
-        for (user_id, row) in server_rows {
-            servers.push((user_id, server_from_row(row)?));
+/// A page of users being filled with what belongs to them.
+struct Page {
+    users: Vec<UserDetails>,
+    /// The users' ids, in the page's order.
+    ids: Vec<i64>,
+    /// Where each id is in `users`.
+    index: HashMap<i64, usize>,
+}
+
+impl Page {
+    fn new(rows: Vec<UserRow>) -> Result<Page, StoreError> {
+        let mut page = Page {
+            users: Vec::with_capacity(rows.len()),
+            ids: Vec::with_capacity(rows.len()),
+            index: HashMap::with_capacity(rows.len()),
+        };
+        for row in rows {
+            let user = row.into_user()?;
+            page.index.insert(user.id, page.users.len());
+            page.ids.push(user.id);
+            page.users.push(UserDetails {
+                user,
+                roles: Vec::new(),
+                groups: Vec::new(),
+                servers: Vec::new(),
+                shares_received: Vec::new(),
+            });
         }
-        Ok(users
-            .into_iter()
-            .map(|user| {
-                let id = user.id;
-                UserDetails {
-                    roles: role_rows
-                        .iter()
-                        .filter(|(u, _)| *u == id)
-                        .map(|(_, n)| n.clone())
-                        .collect(),
-                    groups: group_rows
-                        .iter()
-                        .filter(|(u, _)| *u == id)
-                        .map(|(_, n)| n.clone())
-                        .collect(),
-                    servers: servers
-                        .iter()
-                        .filter(|(u, _)| *u == id)
-                        .map(|(_, s)| s.clone())
-                        .collect(),
-                    shares_received: Vec::new(),
-                    user,
-                }
-            })
-            .collect())
+        Ok(page)
+    }
+
+    fn user(&mut self, id: i64) -> Option<&mut UserDetails> {
+        let at = *self.index.get(&id)?;
+        self.users.get_mut(at)
+    }
+
+    /// Hands each row to its user; rows come in the order each user's list keeps.
+    fn fill(
+        &mut self,
+        roles: Vec<(i64, String)>,
+        groups: Vec<(i64, String)>,
+        servers: Vec<(i64, ServerRow)>,
+    ) -> Result<(), StoreError> {
+        for (id, role) in roles {
+            if let Some(details) = self.user(id) {
+                details.roles.push(role);
+            }
+        }
+        for (id, group) in groups {
+            if let Some(details) = self.user(id) {
+                details.groups.push(group);
+            }
+        }
+        for (id, row) in servers {
+            let server = server_from_row(row)?;
+            if let Some(details) = self.user(id) {
+                details.servers.push(server);
+            }
+        }
+        Ok(())
     }
 }

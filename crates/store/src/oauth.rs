@@ -219,7 +219,7 @@ impl Tx<'_> {
         oauth_clients::table
             .filter(oauth_clients::identifier.eq(identifier))
             .select(CLIENT_COLUMNS)
-            .first::<ClientRow>(self.conn)
+            .get_result::<ClientRow>(self.conn)
             .optional()?
             .map(client_from_row)
             .transpose()
@@ -327,7 +327,7 @@ impl Tx<'_> {
                 oauth_codes::code_challenge,
                 oauth_codes::code_challenge_method,
             ))
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?;
         row.map(
             |(

@@ -124,7 +124,7 @@ impl Tx<'_> {
         roles_table::table
             .filter(roles_table::name.eq(name))
             .select(ROLE_COLUMNS)
-            .first::<RoleRow>(self.conn)
+            .get_result::<RoleRow>(self.conn)
             .optional()?
             .map(role_from_row)
             .transpose()
@@ -163,7 +163,7 @@ impl Tx<'_> {
         roles_table::table
             .filter(roles_table::name.eq(name))
             .select(roles_table::id)
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .ok_or_else(|| StoreError::not_found(Kind::Role, name))
     }
@@ -172,7 +172,7 @@ impl Tx<'_> {
         services::table
             .filter(services::name.eq(name))
             .select(services::id)
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .ok_or_else(|| StoreError::not_found(Kind::Service, name))
     }

@@ -204,7 +204,7 @@ impl Tx<'_> {
             .filter(users::name.eq(user))
             .filter(spawners::name.eq(name))
             .select(server_columns_impl!())
-            .first::<ServerRow>(self.conn)
+            .get_result::<ServerRow>(self.conn)
             .optional()?
             .map(server_from_row)
             .transpose()
@@ -230,7 +230,7 @@ impl Tx<'_> {
             .filter(users::name.eq(user))
             .filter(spawners::name.eq(name))
             .select((spawners::id, users::id, spawners::server_id))
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .ok_or_else(|| StoreError::not_found(Kind::Server, format!("{user}/{name}")))
     }

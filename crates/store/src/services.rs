@@ -174,7 +174,7 @@ impl Tx<'_> {
         services::table
             .filter(services::name.eq(name))
             .select(SERVICE_COLUMNS)
-            .first::<ServiceRow>(self.conn)
+            .get_result::<ServiceRow>(self.conn)
             .optional()?
             .map(service_from_row)
             .transpose()

@@ -8,8 +8,10 @@ use scopes::{Scope, ScopeSet};
 use sharing::{Recipient, Share, ShareCode, SharedServer, Timestamp};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use crate::conn::on_backend;
 use crate::error::{Kind, StoreError};
-use crate::schema::{groups, share_codes, shares, spawners, user_group_map, users};
+use crate::groups::user_groups_query;
+use crate::schema::{groups, share_codes, shares, spawners, users};
 use crate::tx::{Tx, from_db, parse_strings, strings_json, to_db};
 
 /// A share as stored: its id and the `sharing` value.
@@ -62,7 +64,7 @@ fn scope_set(table: &'static str, id: i64, text: &str) -> Result<ScopeSet, Store
 }
 
 /// (id, owner, server name, scopes, created_at, expires_at, recipient user id, recipient group id)
-type ShareRow = (
+pub(crate) type ShareRow = (
     i64,
     String,
     String,
@@ -76,17 +78,19 @@ type ShareRow = (
 macro_rules! share_columns {
     () => {
         (
-            shares::id,
-            users::name,
-            spawners::name,
-            shares::scopes,
-            shares::created_at,
-            shares::expires_at,
-            shares::user_id,
-            shares::group_id,
+            $crate::schema::shares::id,
+            $crate::schema::users::name,
+            $crate::schema::spawners::name,
+            $crate::schema::shares::scopes,
+            $crate::schema::shares::created_at,
+            $crate::schema::shares::expires_at,
+            $crate::schema::shares::user_id,
+            $crate::schema::shares::group_id,
         )
     };
 }
+
+pub(crate) use share_columns;
 
 /// (id, owner, server name, scopes, created_at, expires_at, hashed, prefix, exchange_count, last_exchanged_at)
 type CodeRow = (
@@ -140,6 +144,94 @@ fn code_from_row(row: CodeRow) -> Result<ShareCode, StoreError> {
     })
 }
 
+/// The name of id `id` in a list of (id, name).
+fn name_in(list: &[(i64, String)], id: i64) -> Option<String> {
+    list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())
+}
+
+/// A share from its row and the name of its recipient (the user's or the group's, the
+/// other `None`).
+fn share_from_row(
+    row: ShareRow,
+    user: Option<String>,
+    group: Option<String>,
+) -> Result<StoredShare, StoreError> {
+    let (id, owner, server, scopes, created_at, expires_at, _, _) = row;
+    let recipient = match (user, group) {
+        (Some(user), None) => Recipient::User(user),
+        (None, Some(group)) => Recipient::Group(group),
+        _ => {
+            return Err(StoreError::Corrupt {
+                table: "shares",
+                column: "user_id",
+                id,
+                reason: "a share must have one recipient".to_owned(),
+            });
+        }
+    };
+    Ok(StoredShare {
+        id,
+        share: Share {
+            server: SharedServer::new(owner, server),
+            recipient,
+            scopes: scope_set("shares", id, &scopes)?,
+            created_at: ts_from_db("shares", "created_at", id, created_at)?,
+            expires_at: expires_at
+                .map(|t| ts_from_db("shares", "expires_at", id, t))
+                .transpose()?,
+        },
+    })
+}
+
+/// The shares received by the user `$user_id`, directly and through the user's groups, as
+/// one `UNION ALL` of two indexed queries (`shares.user_id`, `shares.group_id`), in no
+/// particular order. One query with `user_id = ? OR group_id IN (...)` kept PostgreSQL off
+/// both indexes: it scanned all of `shares` and `spawners`.
+macro_rules! received_shares_query {
+    ($user_id:expr) => {{
+        use $crate::schema::{shares, spawners, user_group_map, users};
+        let user_id: i64 = $user_id;
+        shares::table
+            .inner_join(spawners::table.inner_join(users::table))
+            .filter(shares::user_id.eq(user_id))
+            .select($crate::shares::share_columns!())
+            .union_all(
+                shares::table
+                    .inner_join(spawners::table.inner_join(users::table))
+                    .filter(
+                        shares::group_id.eq_any(
+                            user_group_map::table
+                                .filter(user_group_map::user_id.eq(user_id))
+                                .select(user_group_map::group_id.nullable()),
+                        ),
+                    )
+                    .select($crate::shares::share_columns!()),
+            )
+    }};
+}
+
+pub(crate) use received_shares_query;
+
+/// The shares of [`received_shares_query!`]'s rows, by id: the recipient of a direct share
+/// is `user`; of a group's, the group of that id among `groups` (the user's groups).
+pub(crate) fn received_shares(
+    mut rows: Vec<ShareRow>,
+    user: &str,
+    groups: &[(i64, String)],
+) -> Result<Vec<StoredShare>, StoreError> {
+    rows.sort_unstable_by_key(|row| row.0);
+    rows.into_iter()
+        .map(|row| {
+            let (user, group) = match (row.6, row.7) {
+                (Some(_), _) => (Some(user.to_owned()), None),
+                (None, Some(group)) => (None, name_in(groups, group)),
+                (None, None) => (None, None),
+            };
+            share_from_row(row, user, group)
+        })
+        .collect()
+}
+
 impl Tx<'_> {
     /// Turns share rows into values, naming their recipients with two queries in all.
     fn shares_from_rows(&mut self, rows: Vec<ShareRow>) -> Result<Vec<StoredShare>, StoreError> {
@@ -161,41 +253,12 @@ impl Tx<'_> {
                 .select((groups::id, groups::name))
                 .load(self.conn)?
         };
-        let name_of = |list: &[(i64, String)], id: i64| {
-            list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())
-        };
         rows.into_iter()
-            .map(
-                |(id, owner, server, scopes, created_at, expires_at, user_id, group_id)| {
-                    let recipient = match (
-                        user_id.and_then(|u| name_of(&user_names, u)),
-                        group_id.and_then(|g| name_of(&group_names, g)),
-                    ) {
-                        (Some(user), None) => Recipient::User(user),
-                        (None, Some(group)) => Recipient::Group(group),
-                        _ => {
-                            return Err(StoreError::Corrupt {
-                                table: "shares",
-                                column: "user_id",
-                                id,
-                                reason: "a share must have one recipient".to_owned(),
-                            });
-                        }
-                    };
-                    Ok(StoredShare {
-                        id,
-                        share: Share {
-                            server: SharedServer::new(owner, server),
-                            recipient,
-                            scopes: scope_set("shares", id, &scopes)?,
-                            created_at: ts_from_db("shares", "created_at", id, created_at)?,
-                            expires_at: expires_at
-                                .map(|t| ts_from_db("shares", "expires_at", id, t))
-                                .transpose()?,
-                        },
-                    })
-                },
-            )
+            .map(|row| {
+                let user = row.6.and_then(|u| name_in(&user_names, u));
+                let group = row.7.and_then(|g| name_in(&group_names, g));
+                share_from_row(row, user, group)
+            })
             .collect()
     }
 
@@ -336,27 +399,11 @@ impl Tx<'_> {
     /// [`StoreError::NotFound`] for an unknown user.
     pub fn shares_received(&mut self, user: &str) -> Result<Vec<StoredShare>, StoreError> {
         let user_id = self.user_id(user)?;
-        self.shares_received_by_id(user_id)
-    }
-
-    pub(crate) fn shares_received_by_id(
-        &mut self,
-        user_id: i64,
-    ) -> Result<Vec<StoredShare>, StoreError> {
-        let groups_of_user = user_group_map::table
-            .filter(user_group_map::user_id.eq(user_id))
-            .select(user_group_map::group_id.nullable());
-        let rows = shares::table
-            .inner_join(spawners::table.inner_join(users::table))
-            .filter(
-                shares::user_id
-                    .eq(user_id)
-                    .or(shares::group_id.eq_any(groups_of_user)),
-            )
-            .order(shares::id.asc())
-            .select(share_columns!())
-            .load::<ShareRow>(self.conn)?;
-        self.shares_from_rows(rows)
+        on_backend!(&mut *self.conn, |c| {
+            let groups: Vec<(i64, String)> = user_groups_query!(user_id).load(c)?;
+            let rows: Vec<ShareRow> = received_shares_query!(user_id).load(c)?;
+            received_shares(rows, user, &groups)
+        })
     }
 
     /// Stores a new share code, made by `ShareCode::create` (whose `id` is ignored: the

@@ -1,5 +1,10 @@
 //! [`Tx`]: a transaction in progress, the receiver of every operation. Each operation lives
 //! in the module of its table (`users.rs`, `groups.rs`, ...) as an `impl Tx` block.
+//!
+//! A lookup of one row by a unique key uses `get_result`, never diesel's `first`: `first`
+//! adds `LIMIT ?`, and the bundled SQLite (3.53) plans a bound `LIMIT` by its value, so it
+//! compiles such a statement again every time it is bound, which defeats diesel's
+//! statement cache (a user lookup took 40-50 µs instead of 8 µs at 100,000 users).
 
 use serde_json::Value;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};

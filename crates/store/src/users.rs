@@ -170,7 +170,7 @@ impl Tx<'_> {
         users::table
             .filter(users::name.eq(name))
             .select(USER_COLUMNS)
-            .first::<UserRow>(self.conn)
+            .get_result::<UserRow>(self.conn)
             .optional()?
             .map(UserRow::into_user)
             .transpose()
@@ -191,7 +191,7 @@ impl Tx<'_> {
         users::table
             .filter(users::name.eq(name))
             .select(users::id)
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .ok_or_else(|| StoreError::not_found(Kind::User, name))
     }

@@ -209,3 +209,146 @@ fn details_come_with_the_page() {
         assert_eq!(one.groups, ["evens"]);
     });
 }
+
+/// bob: roles `zeta` then `alpha` (created in that order), groups `b-team` and `a-team`
+/// (joined in that order), servers `x`, `` and `a`; shares received, in id order: alice/x
+/// directly, alice/ through `a-team`, carol/ directly, carol/x through `b-team`, and none
+/// through a group he is not in. carol: the `alpha` role, `b-team`.
+fn setup_rich(db: &Db) {
+    use sharing::{Recipient, SharedServer, Timestamp, grant};
+    let now = Timestamp::from_unix_seconds(1_700_000_000).unwrap();
+    db.store
+        .write(|tx| {
+            for name in ["alice", "bob", "carol", "dave"] {
+                tx.create_user(&NewUser::named(name))?;
+            }
+            for role in ["zeta", "alpha"] {
+                tx.create_role(
+                    &roles::Role {
+                        name: role.to_owned(),
+                        description: None,
+                        scopes: Default::default(),
+                    },
+                    false,
+                )?;
+            }
+            tx.assign_role(Holder::User("bob"), "zeta", false)?;
+            tx.assign_role(Holder::User("bob"), "alpha", false)?;
+            tx.assign_role(Holder::User("carol"), "alpha", false)?;
+            for group in ["b-team", "a-team", "c-team"] {
+                tx.create_group(group, &Map::new())?;
+            }
+            tx.add_group_members("b-team", &["bob", "carol"])?;
+            tx.add_group_members("a-team", &["bob"])?;
+            tx.add_group_members("c-team", &["dave"])?;
+            for (user, server) in [("bob", "x"), ("bob", ""), ("bob", "a")] {
+                tx.create_server(user, server, None)?;
+            }
+            for (user, server) in [("alice", "x"), ("alice", ""), ("carol", ""), ("carol", "x")] {
+                tx.create_server(user, server, None)?;
+            }
+            tx.set_server_address("bob", "a", Some(&Address::http("127.0.0.1", 9001, "/")))?;
+            for (owner, server, recipient) in [
+                ("alice", "x", Recipient::User("bob".into())),
+                ("alice", "", Recipient::Group("a-team".into())),
+                ("alice", "", Recipient::Group("c-team".into())),
+                ("carol", "", Recipient::User("bob".into())),
+                ("carol", "x", Recipient::Group("b-team".into())),
+            ] {
+                let server = SharedServer::new(owner, server);
+                tx.put_share(&grant(None, &server, &recipient, None, now).unwrap().share)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn one_users_details_are_complete_and_in_order() {
+    use sharing::Recipient;
+    each(|db| {
+        setup_rich(db);
+        let bob = db.store.read(|tx| tx.user_details("bob")).unwrap();
+        assert_eq!(bob.user.name, "bob");
+        assert_eq!(bob.roles, ["zeta", "alpha"], "{}: by role id", db.name);
+        assert_eq!(bob.groups, ["a-team", "b-team"], "{}: by name", db.name);
+        let servers: Vec<_> = bob.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(servers, ["", "a", "x"], "{}", db.name);
+        assert!(bob.servers.iter().all(|s| s.user == "bob"));
+        assert_eq!(
+            bob.servers
+                .iter()
+                .map(|s| s.address.is_some())
+                .collect::<Vec<_>>(),
+            [false, true, false]
+        );
+        let shares: Vec<_> = bob
+            .shares_received
+            .iter()
+            .map(|s| (s.share.server.to_string(), s.share.recipient.clone()))
+            .collect();
+        assert_eq!(
+            shares,
+            [
+                ("alice/x".to_owned(), Recipient::User("bob".into())),
+                ("alice/".to_owned(), Recipient::Group("a-team".into())),
+                ("carol/".to_owned(), Recipient::User("bob".into())),
+                ("carol/x".to_owned(), Recipient::Group("b-team".into())),
+            ],
+            "{}",
+            db.name
+        );
+        assert!(
+            bob.shares_received.windows(2).all(|w| w[0].id < w[1].id),
+            "{}: by id",
+            db.name
+        );
+        // the same shares, the same way, as shares_received gives them
+        let received = db.store.read(|tx| tx.shares_received("bob")).unwrap();
+        assert_eq!(received, bob.shares_received);
+
+        let alice = db.store.read(|tx| tx.user_details("alice")).unwrap();
+        assert!(alice.roles.is_empty() && alice.groups.is_empty());
+        assert!(alice.shares_received.is_empty());
+        assert_eq!(alice.servers.len(), 2);
+        let err = db.store.read(|tx| tx.user_details("nobody")).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                store::StoreError::NotFound {
+                    kind: store::Kind::User,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    });
+}
+
+#[test]
+fn a_pages_details_are_each_users_details_without_shares() {
+    each(|db| {
+        setup_rich(db);
+        for sort in [SortKey::Id, SortKey::Name] {
+            let page = db
+                .store
+                .read(|tx| {
+                    tx.list_users(&UserQuery {
+                        sort,
+                        descending: true,
+                        ..Default::default()
+                    })
+                })
+                .unwrap();
+            assert_eq!(page.users.len(), 4, "{}", db.name);
+            for listed in page.users {
+                let mut one = db
+                    .store
+                    .read(|tx| tx.user_details(&listed.user.name))
+                    .unwrap();
+                one.shares_received.clear();
+                assert_eq!(listed, one, "{}: {sort:?}", db.name);
+            }
+        }
+    });
+}

@@ -89,6 +89,16 @@ fn lookup_by_prefix_and_hash() {
                 .unwrap()
                 .is_some()
         );
+        let users_only = Some(OwnerKind::User);
+        let services_only = Some(OwnerKind::Service);
+        let with_kind = |kind| {
+            db.store
+                .read(|tx| tx.find_token(secret.expose(), now, kind))
+                .unwrap()
+                .map(|t| t.id)
+        };
+        assert_eq!(with_kind(users_only), Some(stored.id), "{}", db.name);
+        assert_eq!(with_kind(services_only), None, "{}", db.name);
         // a wrong secret, a too long one, an empty one
         for wrong in [
             format!("{}x", secret.expose()),
