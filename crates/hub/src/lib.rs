@@ -103,6 +103,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
     let state = Arc::new(AppState {
         config,
         store,
+        routes: api::proxy::RouteTable::with_hub(&format!("http://{addr}")),
         roles: prepared.roles,
         shutdown: Notify::new(),
     });

@@ -104,11 +104,7 @@ pub async fn list(
             {
                 models.push(Value::Object(model(caller, &mut tx, group)?));
             }
-            let body = if args.accepts_pagination() {
-                args.paginated(Value::Array(models), offset, limit, total)
-            } else {
-                Value::Array(models)
-            };
+            let body = args.list_body(Value::Array(models), offset, limit, total);
             Ok(json_response(StatusCode::OK, &body))
         },
     )

@@ -9,7 +9,9 @@ pub mod guard;
 pub mod hub;
 pub mod metrics;
 pub mod model_check;
+pub mod proxy;
 pub mod request;
+pub mod runtime_services;
 pub mod servers;
 pub mod services;
 pub mod shares;
@@ -178,7 +180,16 @@ pub fn router(state: SharedState) -> Router {
         .route(&at("/share-codes/{owner}/"), code_routes())
         .route(&at("/share-codes/{owner}/{server}"), code_routes())
         .route(&at("/services"), api(get(services::list)))
-        .route(&at("/services/{name}"), api(get(services::get)))
+        .route(
+            &at("/services/{name}"),
+            api(get(services::get)
+                .post(runtime_services::create)
+                .delete(runtime_services::delete)),
+        )
+        .route(
+            &at("/proxy"),
+            api(get(proxy::get).post(proxy::post).patch(proxy::patch)),
+        )
         .route(&format!("{prefix}health"), get(hub::health))
         .route(&format!("{prefix}metrics"), get(metrics::metrics))
         .route(&at("/metrics"), get(metrics::metrics))

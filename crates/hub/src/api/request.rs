@@ -105,6 +105,16 @@ impl Args {
         })
     }
 
+    /// A list answer: the envelope when the client accepts pagination, the bare items
+    /// otherwise.
+    pub fn list_body(&self, items: Value, offset: u64, limit: u64, total: u64) -> Value {
+        if self.accepts_pagination() {
+            self.paginated(items, offset, limit, total)
+        } else {
+            items
+        }
+    }
+
     fn next_url(&self, offset: u64, limit: u64) -> String {
         let host = self
             .headers

@@ -130,11 +130,7 @@ pub async fn list(
                 .filter(|model| !model.is_empty())
                 .map(Value::Object)
                 .collect();
-            let body = if args.accepts_pagination() {
-                args.paginated(Value::Array(models), offset, limit, page.total)
-            } else {
-                Value::Array(models)
-            };
+            let body = args.list_body(Value::Array(models), offset, limit, page.total);
             Ok(json_response(StatusCode::OK, &body))
         },
     )

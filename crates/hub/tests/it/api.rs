@@ -664,3 +664,56 @@ fn get_answers_carry_an_etag_that_if_none_match_honours() {
     );
     assert_eq!((again.status, again.body.as_str()), (304, ""));
 }
+
+#[test]
+fn services_are_added_and_removed_at_runtime() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let response = hub.admin(
+        "POST",
+        "/hub/api/services/extra",
+        Some(json!({"info": {"a": 1}, "display": false})),
+    );
+    assert_eq!(response.status, 201, "{}", response.body);
+    assert_eq!(
+        (
+            response.json()["info"].clone(),
+            response.json()["display"].clone()
+        ),
+        (json!({"a": 1}), json!(false))
+    );
+    let response = hub.admin("POST", "/hub/api/services/extra", Some(json!({"info": {}})));
+    assert_eq!(response.json()["message"], "Service extra already exists");
+    let response = hub.admin(
+        "POST",
+        "/hub/api/services/managed",
+        Some(json!({"command": ["sleep", "1"]})),
+    );
+    assert_eq!(
+        response.json()["message"],
+        "Can not create managed service managed at runtime"
+    );
+    let response = hub.admin("DELETE", "/hub/api/services/admin-svc", None);
+    assert_eq!(
+        (response.status, response.json()["message"].clone()),
+        (405, json!("Service admin-svc is not modifiable at runtime"))
+    );
+    assert_eq!(
+        hub.admin("DELETE", "/hub/api/services/extra", None).status,
+        200
+    );
+    assert_eq!(
+        hub.admin("GET", "/hub/api/services/extra", None).status,
+        404
+    );
+}
+
+#[test]
+fn the_proxy_table_shows_the_hub_route() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let table = hub.admin("GET", "/hub/api/proxy", None).json();
+    assert_eq!(table["/"]["data"]["hub"], true);
+    assert_eq!(table["/"]["target"], format!("http://{}", hub.addr));
+    let response = hub.admin("PATCH", "/hub/api/proxy", None);
+    assert_eq!(response.json()["message"], "need JSON body");
+    assert_eq!(hub.admin("POST", "/hub/api/proxy", None).status, 200);
+}
