@@ -137,3 +137,49 @@ where
         })
         .await
 }
+
+/// What [`Need::explain`] found.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// The status the endpoint would answer (200 when allowed).
+    pub status: u16,
+    /// JupyterHub's message for a denial.
+    pub message: Option<String>,
+    /// The chain behind the decision.
+    pub explanation: serde_json::Value,
+    /// The scopes the endpoint requires (any one of them).
+    pub required: &'static [&'static str],
+}
+
+impl Need {
+    /// Would `caller` pass this requirement, and why (hubcap's `/hub/api/explain`).
+    pub fn explain(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        membership: &TxMembership<'_, '_>,
+    ) -> Verdict {
+        let target = || {
+            self.target.as_ref().map(|(kind, value)| Target {
+                kind,
+                value: std::borrow::Cow::Borrowed(value.as_str()),
+            })
+        };
+        let (status, message) =
+            match caller.require(state, membership, self.scopes, target(), self.post_filter) {
+                Ok(_) => (200, None),
+                Err(error) => (error.status.as_u16(), error.message),
+            };
+        let requirement = scopes::Requirement {
+            scopes: self.scopes,
+            target: target(),
+            post_filter: self.post_filter,
+        };
+        Verdict {
+            status,
+            message,
+            explanation: caller.explain(state, membership, requirement),
+            required: self.scopes,
+        }
+    }
+}

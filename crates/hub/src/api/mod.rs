@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod deprecated;
 pub mod etag;
+pub mod explain;
 pub mod groups;
 pub mod guard;
 pub mod hub;
@@ -81,6 +82,7 @@ pub fn router(state: SharedState) -> Router {
         .route(&at("/info"), api(get(hub::info)))
         .route(&at("/shutdown"), api(post(hub::shutdown)))
         .route(&at("/user"), api(get(hub::whoami)))
+        .route(&at("/explain"), api(get(explain::explain)))
         .route(
             &at("/users"),
             api(get(users::list).post(users::create_many)),

@@ -717,3 +717,39 @@ fn the_proxy_table_shows_the_hub_route() {
     assert_eq!(response.json()["message"], "need JSON body");
     assert_eq!(hub.admin("POST", "/hub/api/proxy", None).status, 200);
 }
+
+#[test]
+fn explain_answers_would_my_token_be_allowed() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let token = hub.token_for("bob", &["read:users:name!user=bob"]);
+    let ask = |method: &str, path: &str| {
+        hub.call(
+            "GET",
+            &format!("/hub/api/explain?method={method}&path={path}"),
+            Some(&token),
+            None,
+        )
+    };
+    let denied = ask("DELETE", "/hub/api/users/alice").json();
+    assert_eq!(
+        (denied["allowed"].clone(), denied["status"].clone()),
+        (json!(false), json!(403))
+    );
+    assert_eq!(
+        denied["message"],
+        "Action is not authorized with current scopes; requires any of [delete:users]"
+    );
+    assert_eq!(denied["explanation"]["owner"], "user bob");
+    let allowed = ask("GET", "/hub/api/users/bob").json();
+    assert_eq!(allowed["allowed"], true);
+    let unknown = ask("GET", "/hub/api/nope");
+    assert_eq!(unknown.status, 404);
+    assert!(
+        unknown.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("knows no endpoint")
+    );
+    let response = hub.call("GET", "/hub/api/explain?path=/hub/api/users", None, None);
+    assert_eq!(response.status, 403);
+}
