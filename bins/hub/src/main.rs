@@ -31,13 +31,20 @@ fn main() -> ExitCode {
         Some(path) => HubConfig::from_file(path),
         None => Ok(HubConfig::defaults()),
     };
-    let config = match config {
+    let mut config = match config {
         Ok(config) => config,
         Err(errors) => {
             eprintln!("{errors}");
             return ExitCode::from(2);
         }
     };
+    config.read_environment();
+    if let Some(value) = &config.crypt_key {
+        if let Err(error) = hub::crypt::CryptKeeper::from_env_value(value) {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    }
     if args.check {
         println!(
             "{}: configuration OK ({} roles, {} services, listening at {})",

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod crypt;
 pub mod error;
 pub mod membership;
 pub mod models;
@@ -100,7 +101,12 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         url: config.hub_bind_url.to_string(),
         reason: error.to_string(),
     })?;
+    let crypt = match &config.crypt_key {
+        Some(value) => crypt::CryptKeeper::from_env_value(value).map_err(StartupError::Crypt)?,
+        None => crypt::CryptKeeper::default(),
+    };
     let state = Arc::new(AppState {
+        crypt,
         config,
         store,
         routes: api::proxy::RouteTable::with_hub(&format!("http://{addr}")),

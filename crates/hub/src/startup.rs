@@ -47,6 +47,9 @@ pub enum StartupError {
         /// Why.
         source: tokens::TokenError,
     },
+    /// `JUPYTERHUB_CRYPT_KEY` is not usable.
+    #[error(transparent)]
+    Crypt(crate::crypt::CryptError),
     /// The address to listen on could not be used.
     #[error("JupyterHub.hub_bind_url {url}: {reason}")]
     Bind {

@@ -286,11 +286,19 @@ fn model_of(
     ))
 }
 
-fn auth_state_of(tx: &mut Tx<'_>, name: &str) -> Result<Value, ApiError> {
-    // auth_state is kept encrypted with JUPYTERHUB_CRYPT_KEY; without the key (or with
-    // none stored) JupyterHub reports null.
-    let _ = (tx, name);
-    Ok(Value::Null)
+/// The user's decrypted `auth_state` (`null` when none is stored or it cannot be read).
+fn auth_state_of(state: &AppState, tx: &mut Tx<'_>, name: &str) -> Result<Value, ApiError> {
+    let Some(user) = tx.find_user(name)? else {
+        return Ok(Value::Null);
+    };
+    let Some(sealed) = user.encrypted_auth_state.filter(|s| !s.is_empty()) else {
+        return Ok(Value::Null);
+    };
+    // JupyterHub logs a state it cannot decrypt and reports null.
+    Ok(state.crypt.decrypt(&sealed).unwrap_or_else(|error| {
+        tracing::warn!(user = name, %error, "auth_state not readable");
+        Value::Null
+    }))
 }
 
 /// GET /users/:name
@@ -316,7 +324,7 @@ pub async fn get(
             };
             let mut model = model_of(state, caller, &mut tx, &name, options)?;
             if model.contains_key("auth_state") {
-                model.insert("auth_state".into(), auth_state_of(&mut tx, &name)?);
+                model.insert("auth_state".into(), auth_state_of(state, &mut tx, &name)?);
             }
             Ok(json_response(StatusCode::OK, &Value::Object(model)))
         },
@@ -461,8 +469,19 @@ pub async fn patch(
                         }
                         tx.assign_role(Holder::User(&current), "user", false)?;
                     }
-                    // auth_state needs JUPYTERHUB_CRYPT_KEY; groups and roles are set
-                    // with setattr in JupyterHub, which does nothing useful.
+                    "auth_state" => {
+                        let sealed = if value.is_null() {
+                            None
+                        } else {
+                            Some(
+                                state
+                                    .crypt
+                                    .encrypt(value)
+                                    .map_err(|error| ApiError::bad_request(error.to_string()))?,
+                            )
+                        };
+                        tx.set_encrypted_auth_state(&current, sealed.as_deref())?;
+                    }
                     _ => {}
                 }
             }
@@ -474,7 +493,10 @@ pub async fn patch(
             &current,
             UserModelOptions::default(),
         )?;
-        model.insert("auth_state".into(), auth_state_of(&mut tx, &current)?);
+        model.insert(
+            "auth_state".into(),
+            auth_state_of(state, &mut tx, &current)?,
+        );
         Ok(json_response(StatusCode::OK, &Value::Object(model)))
     })
     .await

@@ -102,6 +102,8 @@ pub struct HubConfig {
     pub server_token_scopes: Option<Vec<String>>,
     /// `Spawner.oauth_client_allowed_scopes`.
     pub oauth_client_allowed_scopes: Vec<String>,
+    /// `JUPYTERHUB_CRYPT_KEY` (from the environment: [`HubConfig::read_environment`]).
+    pub crypt_key: Option<String>,
 }
 
 impl HubConfig {
@@ -178,7 +180,15 @@ impl HubConfig {
             activity_resolution: 30,
             server_token_scopes: None,
             oauth_client_allowed_scopes: Vec::new(),
+            crypt_key: None,
         }
+    }
+
+    /// Takes the settings JupyterHub reads from the environment: `JUPYTERHUB_CRYPT_KEY`.
+    pub fn read_environment(&mut self) {
+        self.crypt_key = std::env::var("JUPYTERHUB_CRYPT_KEY")
+            .ok()
+            .filter(|value| !value.trim().is_empty());
     }
 
     /// The hub's URL prefix: `base_url` + `hub/`.

@@ -753,3 +753,55 @@ fn explain_answers_would_my_token_be_allowed() {
     let response = hub.call("GET", "/hub/api/explain?path=/hub/api/users", None, None);
     assert_eq!(response.status, 403);
 }
+
+#[test]
+fn auth_state_is_stored_encrypted_and_shown_to_admins() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[JupyterHub]\nhub_bind_url = \"http://127.0.0.1:0\"\ndb_url = \"sqlite:///{}\"\n{ADMIN_ROLE}\nservices = [ {{ name = \"admin-svc\", api_token = \"{ADMIN_TOKEN}\" }} ]\n[Authenticator]\nallowed_users = [\"alice\"]\n",
+        dir.path().join("hub.sqlite").display()
+    );
+    let mut config = HubConfig::from_toml(&text, "test").unwrap();
+    config.crypt_key =
+        Some("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let running = runtime.block_on(hub::start(config)).unwrap();
+    let addr = running.addr;
+    let body = json!({"auth_state": {"secret": "plain-secret-value-9f3k"}}).to_string();
+    let response = request(
+        addr,
+        "PATCH",
+        "/hub/api/users/alice",
+        Some(ADMIN_TOKEN),
+        Some(&body),
+        &[],
+    );
+    assert_eq!(
+        response.json()["auth_state"],
+        json!({"secret": "plain-secret-value-9f3k"}),
+        "{}",
+        response.body
+    );
+    let user = request(
+        addr,
+        "GET",
+        "/hub/api/users/alice",
+        Some(ADMIN_TOKEN),
+        None,
+        &[],
+    )
+    .json();
+    assert_eq!(
+        user["auth_state"],
+        json!({"secret": "plain-secret-value-9f3k"})
+    );
+    runtime.block_on(running.stop()).unwrap();
+    // Stored encrypted: the plain value is nowhere in the database file.
+    let raw = std::fs::read(dir.path().join("hub.sqlite")).unwrap();
+    let wal = std::fs::read(dir.path().join("hub.sqlite-wal")).unwrap_or_default();
+    assert!(
+        !raw.windows(23)
+            .chain(wal.windows(23))
+            .any(|w| w == b"plain-secret-value-9f3k")
+    );
+}
