@@ -28,6 +28,20 @@ pub async fn root() -> Response {
     response
 }
 
+/// JupyterHub 6.1.1's OpenAPI description of this API (BSD-3-Clause, vendored from the
+/// `jupyterhub-6.1.1` sdist with its license beside it in `crates/hub/openapi/`).
+const OPENAPI_SPEC: &str = include_str!("../../openapi/jupyterhub-rest-api.yml");
+
+/// GET /hub/api/spec (hubcap's addition): the API's OpenAPI description, no credentials.
+pub async fn spec() -> Response {
+    let mut response = (StatusCode::OK, OPENAPI_SPEC).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/yaml"),
+    );
+    response
+}
+
 /// GET /hub/api/info
 pub async fn info(State(state): State<SharedState>, headers: HeaderMap) -> ApiResult {
     guard::read(&state, &headers, Need::any(&["read:hub"]), move |_, _, _| {

@@ -83,6 +83,7 @@ pub fn router(state: SharedState) -> Router {
         .route(&at("/shutdown"), api(post(hub::shutdown)))
         .route(&at("/user"), api(get(hub::whoami)))
         .route(&at("/explain"), api(get(explain::explain)))
+        .route(&at("/spec"), api(get(hub::spec)))
         .route(
             &at("/users"),
             api(get(users::list).post(users::create_many)),
