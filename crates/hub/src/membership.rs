@@ -7,6 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use scopes::GroupMembership;
 use store::Tx;
 
+use crate::error::ApiError;
+
 /// [`GroupMembership`] over an open transaction.
 pub struct TxMembership<'t, 'c> {
     tx: RefCell<&'t mut Tx<'c>>,
@@ -30,8 +32,19 @@ impl<'t, 'c> TxMembership<'t, 'c> {
     }
 
     /// The transaction back, for further queries.
-    pub fn tx(&self) -> std::cell::RefMut<'_, &'t mut Tx<'c>> {
-        self.tx.borrow_mut()
+    ///
+    /// # Errors
+    ///
+    /// 500 when the transaction is already in use (a handler holding it across a call that
+    /// needs it): a bug to fix, answered instead of a panic.
+    pub fn tx(&self) -> Result<std::cell::RefMut<'_, &'t mut Tx<'c>>, ApiError> {
+        self.tx.try_borrow_mut().map_err(|_| {
+            tracing::error!("the request's transaction was asked for twice at once");
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error; the hub's log has the details.",
+            )
+        })
     }
 }
 

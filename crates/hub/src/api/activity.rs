@@ -47,7 +47,7 @@ pub async fn post(
 ) -> ApiResult {
     let need = Need::any(&["users:activity"]).on_user(&name);
     guard::write(&state, &headers, need, move |_, _, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let Some(user) = super::users::load_user(&mut tx, &name)? else {
             return Err(ApiError::not_found(format!(
                 "No such user: {}",

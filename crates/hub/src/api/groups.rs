@@ -85,7 +85,7 @@ pub async fn list(
                 state.config.api_page_default_limit,
                 state.config.api_page_max_limit,
             )?;
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             let (all, _) = tx.list_groups(0, u32::MAX)?;
             let matching: Vec<Group> = all
                 .into_iter()
@@ -148,7 +148,7 @@ pub async fn create_many(
                     })
                     .unwrap_or_default(),
             };
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             let mut created = Vec::new();
             for name in &names {
                 if tx.find_group(name)?.is_some() {
@@ -184,7 +184,7 @@ pub async fn get(
 ) -> ApiResult {
     let need = Need::any(&["read:groups", "read:groups:name", "read:roles:groups"]).on_group(&name);
     guard::read(&state, &headers, need, move |_, caller, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let group = find_group(&mut tx, &name)?;
         let model = model(caller, &mut tx, &group)?;
         Ok(json_response(StatusCode::OK, &Value::Object(model)))
@@ -203,7 +203,7 @@ pub async fn create_one(
     guard::write(&state, &headers, need, move |_, caller, membership| {
         let data = json_body(&body)?.unwrap_or_else(|| Value::Object(Map::new()));
         check_group_model(&data)?;
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         if tx.find_group(&name)?.is_some() {
             return Err(ApiError::conflict(format!("Group {name} already exists")));
         }
@@ -222,7 +222,7 @@ pub async fn delete(
 ) -> ApiResult {
     let need = Need::any(&["delete:groups"]).on_group(&name);
     guard::write(&state, &headers, need, move |_, _, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         find_group(&mut tx, &name)?;
         tx.delete_group(&name)?;
         Ok(StatusCode::NO_CONTENT.into_response())
@@ -240,7 +240,7 @@ async fn change_members(
 ) -> ApiResult {
     let need = Need::any(&["groups"]).on_group(&name);
     guard::write(&state, &headers, need, move |_, caller, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let group = find_group(&mut tx, &name)?;
         let data = json_body(&body)?.unwrap_or(Value::Null);
         check_group_model(&data)?;
@@ -293,7 +293,7 @@ pub async fn set_properties(
 ) -> ApiResult {
     let need = Need::any(&["groups"]).on_group(&name);
     guard::write(&state, &headers, need, move |_, caller, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let mut group = find_group(&mut tx, &name)?;
         let Some(Value::Object(properties)) = json_body(&body)? else {
             return Err(ApiError::bad_request("Must specify properties"));

@@ -49,7 +49,7 @@ pub async fn metrics(State(state): State<SharedState>, headers: HeaderMap) -> Re
                 if !allowed {
                     return Ok(None);
                 }
-                return count(&mut membership.tx()).map(Some);
+                return count(&mut **membership.tx()?).map(Some);
             }
             count(tx).map(Some)
         })

@@ -59,7 +59,7 @@ fn check_service_scopes(
     }
     let table = &state.config.scope_table;
     let parsed: Vec<Scope> = requested.iter().map(Scope::lenient).collect();
-    let facts = OwnerFacts::load(state, &mut membership.tx(), &caller.principal)?;
+    let facts = OwnerFacts::load(state, &mut **membership.tx()?, &caller.principal)?;
     let (verdict, _) = tokens::check_token_scopes(
         table,
         &parsed,
@@ -85,7 +85,7 @@ pub async fn create(
     let need = Need::any(&["admin:services"]).on_service(&name);
     guard::write(&state, &headers, need, move |state, caller, membership| {
         let data = json_body(&body)?;
-        if membership.tx().find_service(&name)?.is_some() {
+        if membership.tx()?.find_service(&name)?.is_some() {
             return Err(ApiError::conflict(format!("Service {name} already exists")));
         }
         let mut spec = match data {
@@ -117,7 +117,7 @@ pub async fn create(
             .iter()
             .any(|key| spec.get(*key).is_some_and(|v| !v.is_null() && v != ""));
         let prefix = format!("{}services/{name}/", state.config.base_url);
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let mut linked_client = None;
         if url.is_some() || oauth_specified {
             let redirect = match (text("oauth_redirect_uri").filter(|r| !r.is_empty()), &url) {
@@ -243,7 +243,7 @@ pub async fn delete(
 ) -> ApiResult {
     let need = Need::any(&["admin:services"]).on_service(&name);
     guard::write(&state, &headers, need, move |_, _, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let Some(service) = tx.find_service(&name)? else {
             return Err(ApiError::not_found(format!(
                 "Service {name} does not exist"

@@ -140,7 +140,7 @@ pub async fn get(
         need(&["read:servers"], &path),
         move |state, caller, membership| {
             let (user, name) = path;
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             if super::users::load_user(&mut tx, &user)?.is_none() {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             }
@@ -174,7 +174,7 @@ pub async fn put(
         need(&["start:servers"], &path),
         move |state, caller, membership| {
             let (user, name) = path;
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             if super::users::load_user(&mut tx, &user)?.is_none() {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             }
@@ -230,7 +230,7 @@ pub async fn patch(
         need(&["start:servers"], &path),
         move |state, caller, membership| {
             let (user, name) = path;
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             if super::users::load_user(&mut tx, &user)?.is_none() {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             }
@@ -363,7 +363,7 @@ pub async fn delete(
         need(&["delete:servers"], &path),
         move |state, _, membership| {
             let (user, name) = path;
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             if super::users::load_user(&mut tx, &user)?.is_none() {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             }

@@ -57,7 +57,7 @@ pub async fn list(State(state): State<SharedState>, headers: HeaderMap) -> ApiRe
     let need = Need::any(&["list:services"]).listing();
     guard::read(&state, &headers, need, move |state, caller, membership| {
         let filters = caller.parsed.get("list:services");
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let mut data = Map::new();
         for service in tx.list_services()? {
             let listed = match filters {
@@ -83,7 +83,7 @@ pub async fn get(
     let need = Need::any(&["read:services", "read:services:name", "read:roles:services"])
         .on_service(&name);
     guard::read(&state, &headers, need, move |state, caller, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let Some(service) = tx.find_service(&name)? else {
             return Err(ApiError::not_found(format!("No such service: {name}")));
         };

@@ -30,7 +30,9 @@ struct StoreDirectory<'m, 't, 'c>(&'m TxMembership<'t, 'c>);
 
 impl Directory for StoreDirectory<'_, '_, '_> {
     fn server_exists(&self, server: &SharedServer) -> bool {
-        let mut tx = self.0.tx();
+        let Ok(mut tx) = self.0.tx() else {
+            return false;
+        };
         match load_user(&mut tx, &server.owner) {
             Ok(Some(_)) => matches!(tx.find_server(&server.owner, &server.name), Ok(Some(_))),
             _ => false,
@@ -38,11 +40,17 @@ impl Directory for StoreDirectory<'_, '_, '_> {
     }
 
     fn user_exists(&self, name: &str) -> bool {
-        matches!(load_user(&mut self.0.tx(), name), Ok(Some(_)))
+        let Ok(mut tx) = self.0.tx() else {
+            return false;
+        };
+        matches!(load_user(&mut tx, name), Ok(Some(_)))
     }
 
     fn group_exists(&self, name: &str) -> bool {
-        matches!(self.0.tx().find_group(name), Ok(Some(_)))
+        let Ok(mut tx) = self.0.tx() else {
+            return false;
+        };
+        matches!(tx.find_group(name), Ok(Some(_)))
     }
 }
 
@@ -224,7 +232,7 @@ async fn list_server(
                 .map_err(|e| refused(&e))?;
             let now = now();
             let body = if codes {
-                let rows = codes_of_listing(&mut membership.tx(), &listing)?;
+                let rows = codes_of_listing(&mut **membership.tx()?, &listing)?;
                 paginated(
                     state,
                     &args,
@@ -233,7 +241,7 @@ async fn list_server(
                     |c| code_value(state, c, None),
                 )?
             } else {
-                let rows = shares_of_listing(&mut membership.tx(), &listing)?;
+                let rows = shares_of_listing(&mut **membership.tx()?, &listing)?;
                 paginated(
                     state,
                     &args,
@@ -269,7 +277,7 @@ pub async fn grant(
             &StoreDirectory(membership),
         )
         .map_err(|e| refused(&e))?;
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let existing = tx
             .find_share(&plan.server, &plan.recipient)?
             .map(|s| s.share);
@@ -305,7 +313,7 @@ pub async fn revoke(
             &StoreDirectory(membership),
         )
         .map_err(|e| refused(&e))?;
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let existing = match &plan {
             sharing::RevokePlan::Revoke {
                 server, recipient, ..
@@ -343,7 +351,7 @@ pub async fn delete_server_shares(
         let server =
             sharing::plan_delete_shares(&owner, server.as_deref(), &StoreDirectory(membership))
                 .map_err(|e| refused(&e))?;
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         for stored in tx.server_shares(&server)? {
             tx.delete_share(&stored.share.server, &stored.share.recipient)?;
         }
@@ -371,7 +379,7 @@ async fn list_received(
         move |state, _, membership| {
             let listing = sharing::plan_received_listing(&recipient, &StoreDirectory(membership))
                 .map_err(|e| refused(&e))?;
-            let rows = shares_of_listing(&mut membership.tx(), &listing)?;
+            let rows = shares_of_listing(&mut **membership.tx()?, &listing)?;
             let now = now();
             let body = paginated(
                 state,
@@ -429,6 +437,7 @@ async fn received_share(
             let lookup = || {
                 let share = membership
                     .tx()
+                    .ok()?
                     .find_share(&server, &recipient)
                     .ok()
                     .flatten()
@@ -441,7 +450,7 @@ async fn received_share(
         };
         if delete {
             membership
-                .tx()
+                .tx()?
                 .delete_share(&share.server, &share.recipient)?;
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
@@ -524,7 +533,7 @@ pub async fn issue_code(
         let code = plan
             .issue(now(), identity)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let stored = membership.tx().insert_share_code(&code)?;
+        let stored = membership.tx()?.insert_share_code(&code)?;
         let issued = IssuedCode::new(secret.expose(), &state.config.hub_prefix(), None);
         Ok(json_response(
             StatusCode::OK,
@@ -557,7 +566,7 @@ pub async fn delete_codes(
                 &StoreDirectory(membership),
             )
             .map_err(|e| refused(&e))?;
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             match selection {
                 CodeSelection::ByCode(code) => {
                     let Some(found) = tx.find_share_code(&code, now(), Some(&server))? else {

@@ -65,14 +65,14 @@ fn models(
     owner: &Principal,
     tokens: &[Token],
 ) -> Result<Vec<Map<String, Value>>, ApiError> {
-    let facts = OwnerFacts::load(state, &mut membership.tx(), owner)?;
+    let facts = OwnerFacts::load(state, &mut **membership.tx()?, owner)?;
     let role_scopes = facts
         .role_scopes(&state.config.scope_table, owner)
         .unwrap_or_default();
     let mut out = Vec::with_capacity(tokens.len());
     for token in tokens {
         let scopes = token_scopes(state, membership, owner, &facts, &role_scopes, token);
-        let description = client_description(&mut membership.tx(), &token.client_id)?;
+        let description = client_description(&mut **membership.tx()?, &token.client_id)?;
         out.push(token_model(token, &scopes, &description));
     }
     Ok(out)
@@ -86,16 +86,16 @@ pub async fn list(
 ) -> ApiResult {
     let need = Need::any(&["read:tokens"]).on_user(&name);
     guard::write(&state, &headers, need, move |state, _, membership| {
-        if super::users::load_user(&mut membership.tx(), &name)?.is_none() {
+        if super::users::load_user(&mut **membership.tx()?, &name)?.is_none() {
             return Err(ApiError::not_found(format!("No such user: {name}")));
         }
         let now = OffsetDateTime::now_utc();
         let mut kept = Vec::new();
-        let stored = membership.tx().tokens_of(TokenOwner::User(&name))?;
+        let stored = membership.tx()?.tokens_of(TokenOwner::User(&name))?;
         for token in stored {
             if tokens::is_expired(token.expires_at, now) {
                 // JupyterHub deletes expired tokens as it lists them.
-                membership.tx().delete_token(token.id)?;
+                membership.tx()?.delete_token(token.id)?;
             } else {
                 kept.push(token);
             }
@@ -137,9 +137,9 @@ pub async fn create(
                 Principal::User(_) => "User",
                 Principal::Service(_) => "Service",
             };
-            let user_exists = super::users::load_user(&mut membership.tx(), &name)?.is_some();
+            let user_exists = super::users::load_user(&mut **membership.tx()?, &name)?.is_some();
             let user_groups = if user_exists {
-                Some(membership.tx().user_groups(&name)?)
+                Some(membership.tx()?.user_groups(&name)?)
             } else {
                 None
             };
@@ -235,7 +235,7 @@ pub async fn create(
                 }
             }
             let owner = Principal::User(name.clone());
-            let facts = OwnerFacts::load(state, &mut membership.tx(), &owner)?;
+            let facts = OwnerFacts::load(state, &mut **membership.tx()?, &owner)?;
             let table = &state.config.scope_table;
             let request = TokenRequest {
                 scopes: scopes_requested.as_deref(),
@@ -276,7 +276,7 @@ pub async fn create(
                 ),
                 None => None,
             };
-            let stored = membership.tx().insert_token(&NewToken {
+            let stored = membership.tx()?.insert_token(&NewToken {
                 owner: TokenOwner::User(&name),
                 hash: &hash,
                 prefix: secret.prefix(),
@@ -324,10 +324,10 @@ pub async fn get(
 ) -> ApiResult {
     let need = Need::any(&["read:tokens"]).on_user(&name);
     guard::write(&state, &headers, need, move |state, _, membership| {
-        if super::users::load_user(&mut membership.tx(), &name)?.is_none() {
+        if super::users::load_user(&mut **membership.tx()?, &name)?.is_none() {
             return Err(ApiError::not_found(format!("No such user: {name}")));
         }
-        let token = token_by_api_id(&mut membership.tx(), &name, &api_id)?;
+        let token = token_by_api_id(&mut **membership.tx()?, &name, &api_id)?;
         let owner = Principal::User(name.clone());
         let model = models(state, membership, &owner, std::slice::from_ref(&token))?
             .pop()
@@ -346,7 +346,7 @@ pub async fn delete(
 ) -> ApiResult {
     let need = Need::any(&["tokens"]).on_user(&name);
     guard::write(&state, &headers, need, move |_, _, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         if super::users::load_user(&mut tx, &name)?.is_none() {
             return Err(ApiError::not_found(format!("No such user: {name}")));
         }

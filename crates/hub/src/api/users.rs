@@ -114,7 +114,7 @@ pub async fn list(
                     groups: &group_refs,
                 }),
             };
-            let mut page = membership.tx().list_users(&query)?;
+            let mut page = membership.tx()?.list_users(&query)?;
             if state_filter == Some(StateFilter::Ready) {
                 // Readiness lives in the spawner; until spawning exists, an active server
                 // is a ready one.
@@ -181,7 +181,7 @@ pub async fn create_many(
                     .map_err(|()| ApiError::bad_request("usernames must be a list of strings"))?,
                 _ => return Err(ApiError::bad_request("usernames must be a list of strings")),
             };
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             let mut to_create: Vec<String> = Vec::new();
             let mut invalid = Vec::new();
             for name in &names {
@@ -263,7 +263,7 @@ pub(crate) fn caller_is_admin(
     caller: &Caller,
     membership: &TxMembership<'_, '_>,
 ) -> Result<bool, ApiError> {
-    let mut tx = membership.tx();
+    let mut tx = membership.tx()?;
     Ok(match &caller.principal {
         crate::auth::Principal::User(name) => tx.find_user(name)?.is_some_and(|u| u.admin),
         crate::auth::Principal::Service(name) => tx.find_service(name)?.is_some_and(|s| s.admin),
@@ -315,7 +315,7 @@ pub async fn get(
         &args.headers.clone(),
         need,
         move |state, caller, membership| {
-            let mut tx = membership.tx();
+            let mut tx = membership.tx()?;
             if load_user(&mut tx, &name)?.is_none() {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             }
@@ -342,7 +342,7 @@ pub async fn create_one(
     let need = Need::any(&["admin:users"]).on_user(&name);
     guard::write(&state, &headers, need, move |state, caller, membership| {
         let data = json_body(&body)?;
-        if load_user(&mut membership.tx(), &name)?.is_some() {
+        if load_user(&mut **membership.tx()?, &name)?.is_some() {
             return Err(ApiError::conflict(format!("User {name} already exists")));
         }
         let data = data.filter(scopes::py_truthy);
@@ -357,7 +357,7 @@ pub async fn create_one(
             }
         }
         // JupyterHub neither normalises nor validates the name here.
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         if let Err(error) = create_user(&mut tx, &name, admin) {
             return Err(match error {
                 // JupyterHub's authenticator refuses the name after the fact.
@@ -381,7 +381,7 @@ pub async fn delete(
 ) -> ApiResult {
     let need = Need::any(&["delete:users"]).on_user(&name);
     guard::write(&state, &headers, need, move |_, caller, membership| {
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let Some(user) = load_user(&mut tx, &name)? else {
             return Err(ApiError::bare(StatusCode::NOT_FOUND));
         };
@@ -403,7 +403,7 @@ pub async fn patch(
 ) -> ApiResult {
     let need = Need::any(&["admin:users"]).on_user(&name);
     guard::write(&state, &headers, need, move |state, caller, membership| {
-        let Some(user) = load_user(&mut membership.tx(), &name)? else {
+        let Some(user) = load_user(&mut **membership.tx()?, &name)? else {
             return Err(ApiError::bare(StatusCode::NOT_FOUND));
         };
         let data = json_body(&body)?.unwrap_or(Value::Null);
@@ -430,7 +430,7 @@ pub async fn patch(
                         scopes::py_str(&normalized)
                     )));
                 }
-                if membership.tx().find_user(&normalized)?.is_some() {
+                if membership.tx()?.find_user(&normalized)?.is_some() {
                     return Err(ApiError::bad_request(format!(
                         "User {normalized} already exists, username must be unique"
                     )));
@@ -448,7 +448,7 @@ pub async fn patch(
                 ));
             }
         }
-        let mut tx = membership.tx();
+        let mut tx = membership.tx()?;
         let mut current = user.name.clone();
         if let Some(map) = data.as_object() {
             for (key, value) in map {
