@@ -57,18 +57,12 @@ pub struct Caller {
     pub token: store::Token,
     /// Its owner.
     pub principal: Principal,
-    /// The owner's groups (users only).
-    pub groups: Vec<String>,
-    /// The owner's roles, and whether each is direct or from a group.
-    pub roles: Vec<(Role, Option<String>)>,
-    /// The stored scopes of shares given to the (user) owner directly.
-    pub direct_share_scopes: Vec<Vec<Scope>>,
+    /// What the database knows about the owner (roles, groups, shares).
+    pub facts: OwnerFacts,
     /// The effective scopes and how they came about.
     pub effective: EffectiveScopes,
     /// The effective scopes, parsed for decisions.
     pub parsed: ParsedScopes,
-    /// Whether the (user) owner still lacks the default server's record.
-    pub needs_default_server: bool,
 }
 
 /// The token in a request, JupyterHub's way: `Authorization: token X` or `bearer X`
@@ -118,7 +112,7 @@ async fn record_activity(
     let now = OffsetDateTime::now_utc();
     let resolution = time::Duration::seconds(i64::from(state.config.activity_resolution));
     let stale = move |at: Option<OffsetDateTime>| at.is_none_or(|at| now - at > resolution);
-    let load_user = caller.needs_default_server;
+    let load_user = caller.needs_default_server();
     let update_token = stale(caller.token.last_activity);
     if !update_token && !load_user {
         return Ok(());
@@ -127,7 +121,7 @@ async fn record_activity(
     let id = caller.token.id;
     // Server tokens do not count as their owner's activity (JupyterHub's rule).
     let user = match &caller.principal {
-        Principal::User(name) if !caller.token.note.starts_with("Server at ") => Some(name.clone()),
+        Principal::User(name) if !caller.is_server_token() => Some(name.clone()),
         _ => None,
     };
     state
@@ -162,57 +156,49 @@ pub fn caller_for_token(
     tx: &mut Tx<'_>,
     secret: &str,
 ) -> Result<Option<Caller>, ApiError> {
-    if secret.chars().count() > tokens::MAX_LENGTH {
-        return Ok(None);
-    }
-    let Some(token) = tx.find_token(secret, OffsetDateTime::now_utc(), None)? else {
+    let Some(token) = find_token(tx, secret)? else {
         return Ok(None);
     };
     let principal = match &token.owner {
         store::Owner::User(name) => Principal::User(name.clone()),
         store::Owner::Service(name) => Principal::Service(name.clone()),
     };
-    let owner = OwnerFacts::load(state, tx, &principal)?;
-    let OwnerFacts {
-        groups,
-        roles,
-        direct_share_scopes,
-        has_default_server,
-        ..
-    } = owner;
+    let facts = OwnerFacts::load(state, tx, &principal)?;
     let membership = TxMembership::new(tx);
     if let Principal::User(name) = &principal {
-        membership.remember(name, groups.iter().cloned());
+        membership.remember(name, facts.groups.iter().cloned());
     }
     let table = &state.config.scope_table;
-    let role_refs: Vec<&Role> = roles.iter().map(|(role, _)| role).collect();
-    let owner_role_scopes = roles::role_scopes(table, principal.holder(), &role_refs)
-        .map_err(|error| refused_token(&error.to_string()))?
-        .scopes;
-    let token_scopes: Vec<Scope> = token.scopes.iter().map(Scope::lenient).collect();
-    let client_id = token.client_id.clone();
-    let facts = TokenFacts {
-        owner: principal.owner(),
-        owner_role_scopes: &owner_role_scopes,
-        direct_share_scopes: direct_share_scopes.iter().map(Vec::as_slice).collect(),
-        token_scopes: &token_scopes,
-        client: client_of(&client_id),
-    };
-    let effective = tokens::effective_scopes(table, &facts, Some(&membership))
-        .map_err(|error| refused_token(&error.to_string()))?;
+    let effective = facts
+        .role_scopes(table, &principal)
+        .map_err(|error| refused_token(&error.to_string()))
+        .and_then(|role_scopes| {
+            facts
+                .token_scopes(table, &principal, &role_scopes, &token, &membership)
+                .map_err(|error| refused_token(&error.to_string()))
+        })?;
     let parsed = ParsedScopes::from_set(effective.scopes.clone())
         .map_err(|error| refused_token(&error.to_string()))?;
-    let needs_default_server = matches!(principal, Principal::User(_)) && !has_default_server;
     Ok(Some(Caller {
-        needs_default_server,
         token,
         principal,
-        groups,
-        roles,
-        direct_share_scopes,
+        facts,
         effective,
         parsed,
     }))
+}
+
+/// The unexpired token `secret`, if any. Tokens longer than JupyterHub's maximum are
+/// refused without hashing, as JupyterHub refuses them.
+///
+/// # Errors
+///
+/// Database failures.
+pub fn find_token(tx: &mut Tx<'_>, secret: &str) -> Result<Option<store::Token>, ApiError> {
+    if secret.chars().count() > tokens::MAX_LENGTH {
+        return Ok(None);
+    }
+    Ok(tx.find_token(secret, OffsetDateTime::now_utc(), None)?)
 }
 
 /// What the database knows about a token owner that decides its scopes.
@@ -292,6 +278,31 @@ impl OwnerFacts {
         Ok(roles::role_scopes(table, principal.holder(), &refs)?.scopes)
     }
 
+    /// What `token` of this owner may do (`get_scopes_for(token)`), given the owner's role
+    /// scopes ([`OwnerFacts::role_scopes`], computed once for several tokens).
+    ///
+    /// # Errors
+    ///
+    /// A stored scope that is not in the table.
+    pub fn token_scopes(
+        &self,
+        table: &scopes::ScopeTable,
+        principal: &Principal,
+        role_scopes: &scopes::ScopeSet,
+        token: &store::Token,
+        groups: &dyn scopes::GroupMembership,
+    ) -> Result<EffectiveScopes, tokens::TokenScopeError> {
+        let token_scopes: Vec<Scope> = token.scopes.iter().map(Scope::lenient).collect();
+        let facts = TokenFacts {
+            owner: principal.owner(),
+            owner_role_scopes: role_scopes,
+            direct_share_scopes: self.direct_share_scopes.iter().map(Vec::as_slice).collect(),
+            token_scopes: &token_scopes,
+            client: client_of(&token.client_id),
+        };
+        tokens::effective_scopes(table, &facts, Some(groups))
+    }
+
     /// Everything the owner holds: `get_scopes_for(user)` (roles, then shares expanded).
     ///
     /// # Errors
@@ -349,7 +360,28 @@ pub fn client_of(identifier: &str) -> OAuthClient<'_> {
 }
 
 impl Caller {
-    /// JupyterHub's `needs_scope`: allowed, or the denial with its explanation attached.
+    /// JupyterHub's `needs_scope` decision, without an explanation.
+    ///
+    /// # Errors
+    ///
+    /// 500 for a requirement naming a scope the table lacks (a hub bug).
+    pub fn decide(
+        &self,
+        state: &AppState,
+        membership: &TxMembership<'_, '_>,
+        requirement: &Requirement<'_>,
+    ) -> Result<Decision, ApiError> {
+        scopes::decide(
+            &state.config.scope_table,
+            Some(&self.parsed),
+            requirement,
+            Some(membership),
+        )
+        .map_err(|error| internal(&error.to_string()))
+    }
+
+    /// JupyterHub's `needs_scope`: allowed, or the denial with its explanation attached (and
+    /// one log line saying why).
     ///
     /// # Errors
     ///
@@ -367,9 +399,7 @@ impl Caller {
             target,
             post_filter,
         };
-        let table = &state.config.scope_table;
-        let decision = scopes::decide(table, Some(&self.parsed), &requirement, Some(membership))
-            .map_err(|error| internal(&error.to_string()))?;
+        let decision = self.decide(state, membership, &requirement)?;
         if decision.is_allowed() {
             return Ok(decision);
         }
@@ -402,6 +432,7 @@ impl Caller {
         let facts = RequestFacts {
             owner: self.principal.owner(),
             roles: self
+                .facts
                 .roles
                 .iter()
                 .map(|(role, via)| HeldRole {
@@ -412,7 +443,12 @@ impl Caller {
                     },
                 })
                 .collect(),
-            direct_share_scopes: self.direct_share_scopes.iter().map(Vec::as_slice).collect(),
+            direct_share_scopes: self
+                .facts
+                .direct_share_scopes
+                .iter()
+                .map(Vec::as_slice)
+                .collect(),
             kind: self.kind(),
             token_scopes: &token_scopes,
             client: client_of(&self.token.client_id),
@@ -432,8 +468,19 @@ impl Caller {
         }
     }
 
+    /// Whether the token is a single-user server's own (JupyterHub marks them by note).
+    fn is_server_token(&self) -> bool {
+        self.token.note.starts_with("Server at ")
+    }
+
+    /// Whether the (user) owner still lacks the default server's record, which loading a
+    /// user creates (see `api::users::load_user`).
+    fn needs_default_server(&self) -> bool {
+        matches!(self.principal, Principal::User(_)) && !self.facts.has_default_server
+    }
+
     fn kind(&self) -> TokenKind<'_> {
-        if self.token.note.starts_with("Server at ") {
+        if self.is_server_token() {
             TokenKind::Server { server: "" }
         } else if self.token.client_id != "jupyterhub" {
             TokenKind::OAuth

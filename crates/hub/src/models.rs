@@ -23,18 +23,17 @@ pub fn escape_path(segment: &str) -> String {
     utf8_percent_encode(segment, PATH_SAFE).to_string()
 }
 
+/// A time as the `sharing` crate keeps it (microseconds, Python's datetime range);
+/// `None` outside that range.
+pub fn timestamp(at: OffsetDateTime) -> Option<sharing::Timestamp> {
+    let micros = i64::try_from(at.unix_timestamp_nanos() / 1000).ok()?;
+    sharing::Timestamp::from_unix_micros(micros).ok()
+}
+
 /// JupyterHub's `isoformat`: naive UTC with `Z`, microseconds unless they are zero.
 pub fn iso(at: Option<OffsetDateTime>) -> Value {
-    match at {
-        None => Value::Null,
-        Some(at) => {
-            let micros = i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(0);
-            match sharing::Timestamp::from_unix_micros(micros) {
-                Ok(t) => Value::from(t.isoformat()),
-                Err(_) => Value::Null,
-            }
-        }
-    }
+    at.and_then(timestamp)
+        .map_or(Value::Null, |t| Value::from(t.isoformat()))
 }
 
 /// The user's URL: `{base_url}user/{name}/`.

@@ -1,7 +1,7 @@
 //! Start-up: bring the database in line with the configuration, in JupyterHub's order
-//! (`init_oauth`, `init_users`, `init_groups`, `init_services`, `init_api_tokens`, then the
-//! role creation and assignment of `load_roles`), all in one transaction: a configuration
-//! that fails half-way changes nothing.
+//! (`init_oauth`, `init_users`, `init_groups`, `init_services`, the role creation and
+//! assignment of `load_roles`, then `init_api_tokens`, whose default scopes are the `token`
+//! role's), all in one transaction: a configuration that fails half-way changes nothing.
 
 use std::collections::BTreeSet;
 
@@ -81,19 +81,24 @@ fn redacted(url: &str) -> String {
 }
 
 fn apply(tx: &mut Tx<'_>, config: &HubConfig) -> Result<RoleStore, StartupError> {
+    // Checking a configured token costs 16384 rounds of SHA-512 per candidate: each is
+    // looked up once, here, before anything is written.
+    let mut new_tokens = Vec::new();
     for service in &config.services {
         if let Some(token) = &service.api_token {
-            if let Some(found) = tx.find_token(token, OffsetDateTime::now_utc(), None)? {
-                let other = match &found.owner {
-                    store::Owner::Service(name) if name == &service.name => continue,
-                    store::Owner::Service(name) => format!("service {name}"),
-                    store::Owner::User(name) => format!("user {name}"),
-                };
-                return Err(StartupError::TokenTaken {
-                    service: service.name.clone(),
-                    other,
-                });
-            }
+            let Some(found) = tx.find_token(token, OffsetDateTime::now_utc(), None)? else {
+                new_tokens.push((service.name.as_str(), token.as_str()));
+                continue;
+            };
+            let other = match &found.owner {
+                store::Owner::Service(name) if name == &service.name => continue,
+                store::Owner::Service(name) => format!("service {name}"),
+                store::Owner::User(name) => format!("user {name}"),
+            };
+            return Err(StartupError::TokenTaken {
+                service: service.name.clone(),
+                other,
+            });
         }
     }
     init_oauth(tx)?;
@@ -101,7 +106,7 @@ fn apply(tx: &mut Tx<'_>, config: &HubConfig) -> Result<RoleStore, StartupError>
     init_groups(tx, config)?;
     init_services(tx, config)?;
     let roles = init_roles(tx, config, &new_admins)?;
-    init_api_tokens(tx, config, &roles)?;
+    init_api_tokens(tx, &new_tokens, &roles)?;
     Ok(roles)
 }
 
@@ -193,14 +198,36 @@ fn init_services(tx: &mut Tx<'_>, config: &HubConfig) -> Result<(), StartupError
     Ok(())
 }
 
-/// `init_api_tokens`: each service's configured token, stored hashed (16384 rounds: it was
-/// chosen by a person) with the scopes of the `token` role, as `APIToken.new` gives them.
+/// `init_api_tokens`: the configured service tokens not stored yet (`(service, token)`),
+/// hashed with 16384 rounds (a person chose them) and the `token` role's scopes.
 fn init_api_tokens(
     tx: &mut Tx<'_>,
-    config: &HubConfig,
+    new_tokens: &[(&str, &str)],
     roles: &RoleStore,
 ) -> Result<(), StartupError> {
-    let default_scopes = tokens::requested_scopes(
+    for &(service, token) in new_tokens {
+        let hash = TokenHash::for_storage(token, Origin::UserProvided).map_err(|source| {
+            StartupError::Token {
+                service: service.to_owned(),
+                source,
+            }
+        })?;
+        insert_service_token(tx, roles, service, token, &hash)?;
+    }
+    Ok(())
+}
+
+/// Stores a service's own token (`services[].api_token`, or one given when the service is
+/// created at runtime): hashed by the caller, with the scopes of the `token` role, as
+/// JupyterHub's `_add_tokens` gives them.
+pub(crate) fn insert_service_token(
+    tx: &mut Tx<'_>,
+    roles: &RoleStore,
+    service: &str,
+    token: &str,
+    hash: &TokenHash,
+) -> Result<(), StoreError> {
+    let scopes = tokens::requested_scopes(
         roles,
         &tokens::TokenRequest {
             scopes: None,
@@ -209,32 +236,16 @@ fn init_api_tokens(
         },
     )
     .unwrap_or_else(|_| vec![tokens::INHERIT.to_owned()]);
-    for spec in &config.services {
-        if let Some(token) = &spec.api_token {
-            if tx
-                .find_token(token, OffsetDateTime::now_utc(), None)?
-                .is_none()
-            {
-                let hash =
-                    TokenHash::for_storage(token, Origin::UserProvided).map_err(|source| {
-                        StartupError::Token {
-                            service: spec.name.clone(),
-                            source,
-                        }
-                    })?;
-                tx.insert_token(&NewToken {
-                    owner: TokenOwner::Service(&spec.name),
-                    hash: &hash,
-                    prefix: tokens::prefix(token),
-                    scopes: &default_scopes,
-                    note: "from config",
-                    expires_at: None,
-                    client_id: "jupyterhub",
-                    session_id: None,
-                })?;
-            }
-        }
-    }
+    tx.insert_token(&NewToken {
+        owner: TokenOwner::Service(service),
+        hash,
+        prefix: tokens::prefix(token),
+        scopes: &scopes,
+        note: "from config",
+        expires_at: None,
+        client_id: "jupyterhub",
+        session_id: None,
+    })?;
     Ok(())
 }
 
@@ -270,7 +281,7 @@ fn init_roles(
         settings,
     )?;
     for note in &loaded.notes {
-        log_note(note);
+        tracing::info!("{note}");
     }
     // Roles: create or update, then assignments, then delete roles that are gone (their
     // assignments go with them).
@@ -377,8 +388,4 @@ fn sync_roles(
         tx.unassign_role(holder, role)?;
     }
     Ok(())
-}
-
-fn log_note(note: &LoadNote) {
-    tracing::info!("{note}");
 }

@@ -25,10 +25,7 @@ pub async fn token_owner(
     state
         .write(move |state, tx| {
             let now = OffsetDateTime::now_utc();
-            if secret.chars().count() > tokens::MAX_LENGTH {
-                return Err(ApiError::bare(StatusCode::NOT_FOUND));
-            }
-            let Some(token) = tx.find_token(&secret, now, None)? else {
+            let Some(token) = crate::auth::find_token(tx, &secret)? else {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             };
             tx.set_token_last_activity(token.id, now)?;

@@ -129,7 +129,7 @@ pub async fn explain(
     state
         .read(move |state, tx| {
             let membership = TxMembership::new(tx);
-            let verdict = need.explain(state, &caller, &membership);
+            let verdict = need.explain(state, &caller, &membership)?;
             let body = json!({
                 "method": method,
                 "path": path,

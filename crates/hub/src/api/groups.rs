@@ -86,22 +86,28 @@ pub async fn list(
                 state.config.api_page_max_limit,
             )?;
             let mut tx = membership.tx()?;
-            let (all, _) = tx.list_groups(0, u32::MAX)?;
-            let matching: Vec<Group> = all
-                .into_iter()
-                .filter(|group| {
-                    names
-                        .as_ref()
-                        .is_none_or(|names| names.contains(&group.name))
-                })
-                .collect();
-            let total = u64::try_from(matching.len()).unwrap_or(u64::MAX);
-            let mut models = Vec::new();
-            for group in matching
-                .iter()
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            {
+            let to_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+            // Unfiltered, the store pages; a `!group=` filter names few groups, kept here.
+            let (page, total) = match &names {
+                None => tx.list_groups(to_u32(offset), to_u32(limit))?,
+                Some(names) => {
+                    let matching: Vec<Group> = tx
+                        .list_groups(0, u32::MAX)?
+                        .0
+                        .into_iter()
+                        .filter(|group| names.contains(&group.name))
+                        .collect();
+                    let total = u64::try_from(matching.len()).unwrap_or(u64::MAX);
+                    let page = matching
+                        .into_iter()
+                        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                        .collect();
+                    (page, total)
+                }
+            };
+            let mut models = Vec::with_capacity(page.len());
+            for group in &page {
                 models.push(Value::Object(model(caller, &mut tx, group)?));
             }
             let body = args.list_body(Value::Array(models), offset, limit, total);

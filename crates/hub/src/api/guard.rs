@@ -63,17 +63,35 @@ impl Need {
         self
     }
 
+    /// The target as the scopes crate names it.
+    fn target(&self) -> Option<Target<'_>> {
+        self.target.as_ref().map(|(kind, value)| Target {
+            kind,
+            value: std::borrow::Cow::Borrowed(value.as_str()),
+        })
+    }
+
+    fn requirement(&self) -> scopes::Requirement<'_> {
+        scopes::Requirement {
+            scopes: self.scopes,
+            target: self.target(),
+            post_filter: self.post_filter,
+        }
+    }
+
     fn check(
         &self,
         state: &AppState,
         caller: &Caller,
         membership: &TxMembership<'_, '_>,
     ) -> Result<(), ApiError> {
-        let target = self.target.as_ref().map(|(kind, value)| Target {
-            kind,
-            value: std::borrow::Cow::Borrowed(value.as_str()),
-        });
-        caller.require(state, membership, self.scopes, target, self.post_filter)?;
+        caller.require(
+            state,
+            membership,
+            self.scopes,
+            self.target(),
+            self.post_filter,
+        )?;
         Ok(())
     }
 }
@@ -152,34 +170,24 @@ pub struct Verdict {
 }
 
 impl Need {
-    /// Would `caller` pass this requirement, and why (hubcap's `/hub/api/explain`).
+    /// Would `caller` pass this requirement, and why (hubcap's `/hub/api/explain`). A
+    /// question, not a request: nothing is logged as denied.
+    ///
+    /// # Errors
+    ///
+    /// 500 for a requirement naming a scope the table lacks (a hub bug).
     pub fn explain(
         &self,
         state: &AppState,
         caller: &Caller,
         membership: &TxMembership<'_, '_>,
-    ) -> Verdict {
-        let target = || {
-            self.target.as_ref().map(|(kind, value)| Target {
-                kind,
-                value: std::borrow::Cow::Borrowed(value.as_str()),
-            })
-        };
-        let (status, message) =
-            match caller.require(state, membership, self.scopes, target(), self.post_filter) {
-                Ok(_) => (200, None),
-                Err(error) => (error.status.as_u16(), error.message),
-            };
-        let requirement = scopes::Requirement {
-            scopes: self.scopes,
-            target: target(),
-            post_filter: self.post_filter,
-        };
-        Verdict {
-            status,
-            message,
-            explanation: caller.explain(state, membership, requirement),
+    ) -> Result<Verdict, ApiError> {
+        let decision = caller.decide(state, membership, &self.requirement())?;
+        Ok(Verdict {
+            status: decision.status,
+            message: decision.message,
+            explanation: caller.explain(state, membership, self.requirement()),
             required: self.scopes,
-        }
+        })
     }
 }

@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use scopes::ScopeSet;
 use serde_json::{Value, json};
 
 use super::guard::{self, Need};
@@ -101,13 +100,10 @@ pub async fn whoami(State(state): State<SharedState>, headers: HeaderMap) -> Api
     };
     state
         .read(move |state, tx| {
-            let identify = scopes::identify_scopes(Some(caller.principal.owner()));
-            let added: ScopeSet = identify
-                .iter()
-                .filter(|scope| !caller.effective.scopes.contains(scope.as_str()))
-                .cloned()
-                .collect();
-            let widened = caller.widened(&added)?;
+            // Any token may read its owner's name and groups here; the scopes answered are
+            // the token's own, without what was added for that.
+            let widened =
+                caller.widened(&scopes::identify_scopes(Some(caller.principal.owner())))?;
             let mut model = match &caller.principal {
                 Principal::User(name) => {
                     let details = tx.user_details(name)?;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::request::{py_class, py_repr};
+use super::request::py_class;
 use crate::error::ApiError;
 
 /// A Python type a model key must have.
@@ -66,7 +66,7 @@ pub fn check_model(model: &Value, types: &[(&str, PyType)], name: &str) -> Resul
     let Some(map) = model.as_object() else {
         return Err(ApiError::bad_request(format!(
             "Invalid JSON data: {}",
-            py_repr(model)
+            scopes::py_value(model)
         )));
     };
     if map
@@ -75,7 +75,7 @@ pub fn check_model(model: &Value, types: &[(&str, PyType)], name: &str) -> Resul
     {
         return Err(ApiError::bad_request(format!(
             "Invalid JSON keys: {}",
-            py_repr(model)
+            scopes::py_value(model)
         )));
     }
     for (key, value) in map {

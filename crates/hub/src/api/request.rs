@@ -183,11 +183,6 @@ pub fn json_body(body: &[u8]) -> Result<Option<Value>, ApiError> {
         .map_err(|_| ApiError::bad_request("Invalid JSON in body of request"))
 }
 
-/// A Python `repr()` of a JSON value, as JupyterHub's messages show request bodies.
-pub fn py_repr(value: &Value) -> String {
-    scopes::py_value(value)
-}
-
 /// `<class 'bool'>`: the Python type of a JSON value, as `repr(type(value))`.
 pub fn py_class(value: &Value) -> String {
     format!("<class '{}'>", scopes::py_type_name(value))

@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use roles::Holder;
 use scopes::{AccessTarget, ClientTarget, OAuthClient, Scope};
 use serde_json::{Map, Value};
-use store::{NewOAuthClient, NewService, NewToken, TokenOwner, Tx};
+use store::{NewOAuthClient, NewService, Tx};
 use time::OffsetDateTime;
 use tokens::{Origin, TokenHash};
 
@@ -190,25 +190,7 @@ pub async fn create(
             }
             let hash = TokenHash::for_storage(&token, Origin::UserProvided)
                 .map_err(|error| ApiError::bad_request(error.to_string()))?;
-            let scopes = tokens::requested_scopes(
-                &state.roles,
-                &tokens::TokenRequest {
-                    scopes: None,
-                    roles: None,
-                    expires_in: None,
-                },
-            )
-            .unwrap_or_else(|_| vec![tokens::INHERIT.to_owned()]);
-            tx.insert_token(&NewToken {
-                owner: TokenOwner::Service(&name),
-                hash: &hash,
-                prefix: tokens::prefix(&token),
-                scopes: &scopes,
-                note: "from config",
-                expires_at: None,
-                client_id: "jupyterhub",
-                session_id: None,
-            })?;
+            crate::startup::insert_service_token(&mut tx, &state.roles, &name, &token, &hash)?;
         }
         let model = runtime_service_model(state, caller, &mut tx, &name)?;
         Ok(json_response(StatusCode::CREATED, &Value::Object(model)))

@@ -14,6 +14,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::guard::{self, Need};
 use super::request::json_body;
+use super::users::load_user_or_404;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::models::{ServerSource, server_model};
@@ -141,9 +142,7 @@ pub async fn get(
         move |state, caller, membership| {
             let (user, name) = path;
             let mut tx = membership.tx()?;
-            if super::users::load_user(&mut tx, &user)?.is_none() {
-                return Err(ApiError::bare(StatusCode::NOT_FOUND));
-            }
+            load_user_or_404(&mut tx, &user)?;
             let Some(server) = tx.find_server(&user, &name)? else {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             };
@@ -175,9 +174,7 @@ pub async fn put(
         move |state, caller, membership| {
             let (user, name) = path;
             let mut tx = membership.tx()?;
-            if super::users::load_user(&mut tx, &user)?.is_none() {
-                return Err(ApiError::bare(StatusCode::NOT_FOUND));
-            }
+            load_user_or_404(&mut tx, &user)?;
             if name.is_empty() {
                 return Err(ApiError::conflict(format!(
                     "User {user} already has a default server"
@@ -231,9 +228,7 @@ pub async fn patch(
         move |state, caller, membership| {
             let (user, name) = path;
             let mut tx = membership.tx()?;
-            if super::users::load_user(&mut tx, &user)?.is_none() {
-                return Err(ApiError::bare(StatusCode::NOT_FOUND));
-            }
+            load_user_or_404(&mut tx, &user)?;
             let body = match json_body(&body)?.filter(scopes::py_truthy) {
                 None => Map::new(),
                 Some(Value::Object(map)) => map,
@@ -364,9 +359,7 @@ pub async fn delete(
         move |state, _, membership| {
             let (user, name) = path;
             let mut tx = membership.tx()?;
-            if super::users::load_user(&mut tx, &user)?.is_none() {
-                return Err(ApiError::bare(StatusCode::NOT_FOUND));
-            }
+            load_user_or_404(&mut tx, &user)?;
             let options = json_body(&body)?;
             let remove = options
                 .as_ref()

@@ -55,11 +55,7 @@ impl Directory for StoreDirectory<'_, '_, '_> {
 }
 
 fn now() -> Timestamp {
-    let micros = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000;
-    i64::try_from(micros)
-        .ok()
-        .and_then(|m| Timestamp::from_unix_micros(m).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
+    crate::models::timestamp(time::OffsetDateTime::now_utc()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// The sharing crate's refusal as the API's error.

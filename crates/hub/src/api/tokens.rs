@@ -1,19 +1,21 @@
 //! `/users/:name/tokens`, `/users/:name/tokens/:id` (apihandlers/users.py): list, issue,
 //! read and revoke API tokens.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use scopes::{OAuthClient, Resource, Scope, Target};
+use scopes::{OAuthClient, Resource, Target};
 use serde_json::{Map, Value, json};
 use store::{NewToken, Token, TokenOwner, Tx};
 use time::OffsetDateTime;
-use tokens::{Origin, TokenFacts, TokenHash, TokenRequest};
+use tokens::{Origin, TokenHash, TokenRequest};
 
 use super::guard::{self, Need};
 use super::request::json_body;
-use crate::auth::{OwnerFacts, Principal, client_of};
+use crate::auth::{OwnerFacts, Principal};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::membership::TxMembership;
 use crate::models::token_model;
@@ -28,19 +30,8 @@ fn token_scopes(
     owner_role_scopes: &scopes::ScopeSet,
     token: &Token,
 ) -> Vec<String> {
-    let token_scopes: Vec<Scope> = token.scopes.iter().map(Scope::lenient).collect();
-    let facts = TokenFacts {
-        owner: owner.owner(),
-        owner_role_scopes,
-        direct_share_scopes: facts
-            .direct_share_scopes
-            .iter()
-            .map(Vec::as_slice)
-            .collect(),
-        token_scopes: &token_scopes,
-        client: client_of(&token.client_id),
-    };
-    match tokens::effective_scopes(&state.config.scope_table, &facts, Some(membership)) {
+    let table = &state.config.scope_table;
+    match facts.token_scopes(table, owner, owner_role_scopes, token, membership) {
         Ok(effective) => effective.scopes.texts().map(str::to_owned).collect(),
         Err(error) => {
             tracing::warn!(%error, token = %token.api_id(), "token scopes cannot be computed");
@@ -69,10 +60,19 @@ fn models(
     let role_scopes = facts
         .role_scopes(&state.config.scope_table, owner)
         .unwrap_or_default();
+    // Most tokens share a client (the hub's own): look each client up once.
+    let mut descriptions: HashMap<&str, String> = HashMap::new();
     let mut out = Vec::with_capacity(tokens.len());
     for token in tokens {
         let scopes = token_scopes(state, membership, owner, &facts, &role_scopes, token);
-        let description = client_description(&mut **membership.tx()?, &token.client_id)?;
+        let description = match descriptions.get(token.client_id.as_str()) {
+            Some(description) => description.clone(),
+            None => {
+                let found = client_description(&mut **membership.tx()?, &token.client_id)?;
+                descriptions.insert(&token.client_id, found.clone());
+                found
+            }
+        };
         out.push(token_model(token, &scopes, &description));
     }
     Ok(out)

@@ -246,6 +246,15 @@ pub(crate) fn load_user(tx: &mut Tx<'_>, name: &str) -> Result<Option<store::Use
     Ok(user)
 }
 
+/// [`load_user`], with JupyterHub's bare 404 (`null` message) for an unknown user.
+///
+/// # Errors
+///
+/// 404 for an unknown user; database failures.
+pub(crate) fn load_user_or_404(tx: &mut Tx<'_>, name: &str) -> Result<store::User, ApiError> {
+    load_user(tx, name)?.ok_or_else(|| ApiError::bare(StatusCode::NOT_FOUND))
+}
+
 /// Creates a user with the default roles (`user`, and `admin` for an admin).
 pub(crate) fn create_user(tx: &mut Tx<'_>, name: &str, admin: bool) -> Result<(), StoreError> {
     tx.create_user(&NewUser { name, admin })?;
@@ -316,9 +325,7 @@ pub async fn get(
         need,
         move |state, caller, membership| {
             let mut tx = membership.tx()?;
-            if load_user(&mut tx, &name)?.is_none() {
-                return Err(ApiError::bare(StatusCode::NOT_FOUND));
-            }
+            load_user_or_404(&mut tx, &name)?;
             let options = UserModelOptions {
                 include_stopped_servers: args.include_stopped_servers(),
             };
@@ -382,9 +389,7 @@ pub async fn delete(
     let need = Need::any(&["delete:users"]).on_user(&name);
     guard::write(&state, &headers, need, move |_, caller, membership| {
         let mut tx = membership.tx()?;
-        let Some(user) = load_user(&mut tx, &name)? else {
-            return Err(ApiError::bare(StatusCode::NOT_FOUND));
-        };
+        let user = load_user_or_404(&mut tx, &name)?;
         if user.name == caller.principal.name() {
             return Err(ApiError::bad_request("Cannot delete yourself!"));
         }
@@ -403,9 +408,7 @@ pub async fn patch(
 ) -> ApiResult {
     let need = Need::any(&["admin:users"]).on_user(&name);
     guard::write(&state, &headers, need, move |state, caller, membership| {
-        let Some(user) = load_user(&mut **membership.tx()?, &name)? else {
-            return Err(ApiError::bare(StatusCode::NOT_FOUND));
-        };
+        let user = load_user_or_404(&mut **membership.tx()?, &name)?;
         let data = json_body(&body)?.unwrap_or(Value::Null);
         check_user_model(&data)?;
         // JupyterHub accepts these keys and fails with a 500 when it applies them

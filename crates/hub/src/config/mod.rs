@@ -110,10 +110,30 @@ impl HubConfig {
     /// The embedded defaults: SQLite in the working directory, listening on
     /// `127.0.0.1:8081`, no roles or services beyond JupyterHub's defaults.
     pub fn defaults() -> HubConfig {
-        match HubConfig::from_toml("", "defaults") {
-            Ok(config) => config,
-            // An empty file has no problems; this arm only satisfies the type.
-            Err(_) => HubConfig::fallback(),
+        HubConfig {
+            source: "defaults".to_owned(),
+            bind_url: default_url("http://127.0.0.1:8000/"),
+            hub_bind_url: default_url("http://127.0.0.1:8081/"),
+            base_url: "/".to_owned(),
+            db_url: "sqlite:///jupyterhub.sqlite".to_owned(),
+            allow_named_servers: false,
+            named_server_limit_per_user: 0,
+            load_roles: Vec::new(),
+            load_groups: BTreeMap::new(),
+            services: Vec::new(),
+            scope_table: ScopeTable::jupyterhub(),
+            admin_users: BTreeSet::new(),
+            allowed_users: BTreeSet::new(),
+            allow_all: false,
+            extra_user_scopes: Vec::new(),
+            api_page_default_limit: 50,
+            api_page_max_limit: 200,
+            token_expires_in_max_seconds: 0,
+            authenticate_prometheus: true,
+            activity_resolution: 30,
+            server_token_scopes: None,
+            oauth_client_allowed_scopes: Vec::new(),
+            crypt_key: None,
         }
     }
 
@@ -156,34 +176,6 @@ impl HubConfig {
         }
     }
 
-    fn fallback() -> HubConfig {
-        HubConfig {
-            source: "defaults".to_owned(),
-            bind_url: default_url("http://127.0.0.1:8000/"),
-            hub_bind_url: default_url("http://127.0.0.1:8081/"),
-            base_url: "/".to_owned(),
-            db_url: "sqlite:///jupyterhub.sqlite".to_owned(),
-            allow_named_servers: false,
-            named_server_limit_per_user: 0,
-            load_roles: Vec::new(),
-            load_groups: BTreeMap::new(),
-            services: Vec::new(),
-            scope_table: ScopeTable::jupyterhub(),
-            admin_users: BTreeSet::new(),
-            allowed_users: BTreeSet::new(),
-            allow_all: false,
-            extra_user_scopes: Vec::new(),
-            api_page_default_limit: 50,
-            api_page_max_limit: 200,
-            token_expires_in_max_seconds: 0,
-            authenticate_prometheus: true,
-            activity_resolution: 30,
-            server_token_scopes: None,
-            oauth_client_allowed_scopes: Vec::new(),
-            crypt_key: None,
-        }
-    }
-
     /// Takes the settings JupyterHub reads from the environment: `JUPYTERHUB_CRYPT_KEY`.
     pub fn read_environment(&mut self) {
         self.crypt_key = std::env::var("JUPYTERHUB_CRYPT_KEY")
@@ -221,7 +213,7 @@ fn syntax_problem(text: &str, error: &toml::de::Error) -> ConfigProblem {
 }
 
 fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> HubConfig {
-    let mut config = HubConfig::fallback();
+    let mut config = HubConfig::defaults();
     config.source = source.to_owned();
     let section_names: Vec<&str> = SECTIONS.iter().map(|(name, _)| *name).collect();
     for key in root.keys() {
@@ -243,10 +235,9 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         }
     }
     let mut deprecated_admins = BTreeSet::new();
-    let mut raw_roles = None;
-    let mut raw_services = None;
-    let mut raw_groups = None;
-    let mut raw_custom = None;
+    // Checked after all sections are read: they need the scope table, which custom scopes
+    // extend.
+    let (raw_roles, raw_groups, raw_services, raw_custom);
     {
         let mut hub = Section::new(root, "JupyterHub", JUPYTERHUB_KEYS, problems);
         let bind_url = hub.string("bind_url", "\"http://127.0.0.1:8000/\"");
@@ -263,10 +254,10 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         {
             config.named_server_limit_per_user = u32::try_from(limit).unwrap_or(u32::MAX);
         }
-        raw_roles = hub.json("load_roles").or(raw_roles);
-        raw_groups = hub.json("load_groups").or(raw_groups);
-        raw_services = hub.json("services").or(raw_services);
-        raw_custom = hub.json("custom_scopes").or(raw_custom);
+        raw_roles = hub.json("load_roles");
+        raw_groups = hub.json("load_groups");
+        raw_services = hub.json("services");
+        raw_custom = hub.json("custom_scopes");
         if let Some(admins) = hub.string_set("admin_users", "[\"ada\"]") {
             deprecated_admins = admins;
         }
