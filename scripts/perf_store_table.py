@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from perf_table import criterion_median, fmt_ratio, index_by_full_id  # noqa: E402
+from perf_table import criterion_median, fmt_ratio, index_by_full_id, read_inputs  # noqa: E402
 
 BACKENDS = ["sqlite", "postgres"]
 OPS = ["token_lookup", "user_details", "users_page_200", "users_page_200_query_only"]
@@ -45,18 +45,10 @@ def fmt_us(ns):
 
 def main():
     ap = argparse.ArgumentParser(description="hubcap store vs JupyterHub ORM Markdown table")
-    ap.add_argument("--jupyterhub", default="target/perf/jupyterhub_store.json")
-    ap.add_argument("--criterion-dir", default=None)
-    ap.add_argument("--out")
-    args = ap.parse_args()
-    criterion_dir = args.criterion_dir or os.path.join(
-        os.environ.get("CARGO_TARGET_DIR") or "target", "criterion")
-    try:
-        with open(args.jupyterhub) as f:
-            jh = json.load(f)
-    except (OSError, ValueError) as e:
-        print(f"perf_store_table: cannot read {args.jupyterhub}: {e}", file=sys.stderr)
+    loaded = read_inputs(ap, "target/perf/jupyterhub_store.json", "perf_store_table")
+    if loaded is None:
         return 1
+    args, criterion_dir, jh = loaded
     ops = jh.get("operations", {})
     index = index_by_full_id(criterion_dir)
     lines = [

@@ -90,25 +90,32 @@ def fmt_ratio(num, den):
     return f"{r:.2f}x"
 
 
-def main():
-    ap = argparse.ArgumentParser(description="hubcap vs JupyterHub Markdown speed table")
-    ap.add_argument("--jupyterhub", default="target/perf/jupyterhub.json",
-                    help="JSON from benches/jupyterhub_timing.py")
+def read_inputs(ap, default_json, prog):
+    """Parses the shared options (--jupyterhub, --criterion-dir, --out) and reads the
+    JupyterHub timings: (args, criterion_dir, timings), or None after saying what failed."""
+    ap.add_argument("--jupyterhub", default=default_json,
+                    help="JSON written by the JupyterHub timing script")
     ap.add_argument("--criterion-dir", default=None,
                     help="criterion output directory (default: $CARGO_TARGET_DIR/criterion "
                          "or target/criterion)")
     ap.add_argument("--out", help="also write the table to this file")
     args = ap.parse_args()
-
     criterion_dir = args.criterion_dir or os.path.join(
         os.environ.get("CARGO_TARGET_DIR") or "target", "criterion")
-
     try:
         with open(args.jupyterhub) as f:
-            jh = json.load(f)
+            return args, criterion_dir, json.load(f)
     except (OSError, ValueError) as e:
-        print(f"perf_table: cannot read {args.jupyterhub}: {e}", file=sys.stderr)
+        print(f"{prog}: cannot read {args.jupyterhub}: {e}", file=sys.stderr)
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description="hubcap vs JupyterHub Markdown speed table")
+    loaded = read_inputs(ap, "target/perf/jupyterhub.json", "perf_table")
+    if loaded is None:
         return 1
+    args, criterion_dir, jh = loaded
     ops = jh.get("operations", {})
     ids = IDS + [i for i in ops if i not in IDS]
     index = index_by_full_id(criterion_dir)
