@@ -25,6 +25,8 @@ TOKEN = "0123456789abcdef0123456789abcdef"
 USERS = [f"user{i:03d}" for i in range(100)]
 DURATION = os.environ.get("HTTP_BENCH_DURATION", "10s")
 CONNECTIONS = os.environ.get("HTTP_BENCH_CONNECTIONS", "16")
+# HTTP_BENCH_ONLY=hubcap measures hubcap alone (for quick iterations; no ratios printed).
+ONLY = os.environ.get("HTTP_BENCH_ONLY")
 
 
 def free_port():
@@ -151,6 +153,8 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="hubcap-http-bench-"))
     results = {}
     for name, start in (("JupyterHub", start_jupyterhub), ("hubcap", start_hubcap)):
+        if ONLY and name != ONLY:
+            continue
         (workdir / name).mkdir()
         proc, port, started = start(workdir / name)
         try:
@@ -169,6 +173,9 @@ def main():
             results[name]["restart_s"] = wait_ready(port, started)
         finally:
             stop(proc)
+    if ONLY:
+        print(json.dumps(results[ONLY], indent=1))
+        return 0
     jh, hc = results["JupyterHub"], results["hubcap"]
     print(f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, nproc {os.cpu_count()}, load {os.getloadavg()[0]:.2f}")
     print("| measure | JupyterHub | hubcap | ratio |")

@@ -65,9 +65,7 @@ fn main() -> ExitCode {
 }
 
 fn run(config: HubConfig) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = hub::runtime()?;
     runtime.block_on(async {
         let hub = hub::start(config).await?;
         println!("hub listening on http://{}", hub.addr);

@@ -2,6 +2,8 @@
 //! owner's roles, groups and shares, and the token's effective scopes (JupyterHub's
 //! `get_scopes_for(token)`). A denial is explained with the whole chain.
 
+use std::sync::{Arc, OnceLock};
+
 use axum::http::HeaderMap;
 use roles::{Holder, Role};
 use scopes::{
@@ -12,6 +14,7 @@ use store::Tx;
 use time::OffsetDateTime;
 use tokens::{EffectiveScopes, HeldRole, RequestFacts, RoleSource, TokenFacts, TokenKind};
 
+use crate::cache::TokenKey;
 use crate::error::ApiError;
 use crate::membership::TxMembership;
 use crate::state::AppState;
@@ -63,6 +66,8 @@ pub struct Caller {
     pub effective: EffectiveScopes,
     /// The effective scopes, parsed for decisions.
     pub parsed: ParsedScopes,
+    /// The caller widened to read itself ([`Caller::identified`]), made on first use.
+    identified: OnceLock<Arc<Caller>>,
 }
 
 /// The token in a request, JupyterHub's way: `Authorization: token X` or `bearer X`
@@ -86,36 +91,66 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
 /// Finds the caller of a request, updating activity timestamps as JupyterHub does (no more
 /// often than `activity_resolution`). `None`: no valid credentials.
 ///
+/// A caller is remembered until the next write ([`crate::cache`]), so a token seen before
+/// costs neither its hash nor a database read.
+///
 /// # Errors
 ///
 /// Database failures.
 pub async fn authenticate(
     state: &crate::state::SharedState,
     headers: &HeaderMap,
-) -> Result<Option<Caller>, ApiError> {
+) -> Result<Option<Arc<Caller>>, ApiError> {
     let Some(secret) = token_from_headers(headers) else {
         return Ok(None);
     };
+    let key = TokenKey::of(&secret);
+    let caller = match state.cache.caller(&key, OffsetDateTime::now_utc()) {
+        Some(caller) => caller,
+        None => match resolve(state, key, secret.clone()).await? {
+            Some(caller) => caller,
+            None => return Ok(None),
+        },
+    };
+    if !record_activity(state, &caller).await? {
+        return Ok(Some(caller));
+    }
+    // The owner's model changed (its activity, perhaps its default server): read it again,
+    // as JupyterHub's handlers see the user after `get_current_user` updated it.
+    resolve(state, key, secret).await
+}
+
+/// Reads the caller of `secret` from the database and remembers it under `key`.
+async fn resolve(
+    state: &crate::state::SharedState,
+    key: TokenKey,
+    secret: String,
+) -> Result<Option<Arc<Caller>>, ApiError> {
+    let read_at = state.cache.generation();
     let caller = state
         .read(move |state, tx| caller_for_token(state, tx, &secret))
-        .await?;
+        .await?
+        .map(Arc::new);
     if let Some(caller) = &caller {
-        record_activity(state, caller).await?;
+        state
+            .cache
+            .remember_caller(key, read_at, Arc::clone(caller));
     }
     Ok(caller)
 }
 
+/// Records the caller's activity when it is due; `true` when something was written.
 async fn record_activity(
     state: &crate::state::SharedState,
     caller: &Caller,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let now = OffsetDateTime::now_utc();
     let resolution = time::Duration::seconds(i64::from(state.config.activity_resolution));
     let stale = move |at: Option<OffsetDateTime>| at.is_none_or(|at| now - at > resolution);
     let load_user = caller.needs_default_server();
     let update_token = stale(caller.token.last_activity);
     if !update_token && !load_user {
-        return Ok(());
+        return Ok(false);
     }
     let owner = caller.principal.name().to_owned();
     let id = caller.token.id;
@@ -142,7 +177,8 @@ async fn record_activity(
             }
             Ok(())
         })
-        .await
+        .await?;
+    Ok(true)
 }
 
 /// The caller holding the token `secret`, if it is a valid token.
@@ -185,6 +221,7 @@ pub fn caller_for_token(
         facts,
         effective,
         parsed,
+        identified: OnceLock::new(),
     }))
 }
 
@@ -212,8 +249,9 @@ pub struct OwnerFacts {
     pub direct_share_scopes: Vec<Vec<Scope>>,
     /// Every share the user received, directly and through groups.
     pub shares: Vec<sharing::Share>,
-    /// Whether the user has the default server's record (see `api::users::load_user`).
-    pub has_default_server: bool,
+    /// The user as `GET /users/:name` shows it (`None` for a service): read here anyway,
+    /// and what `GET /user` answers from.
+    pub details: Option<store::UserDetails>,
 }
 
 impl OwnerFacts {
@@ -232,24 +270,24 @@ impl OwnerFacts {
         match principal {
             Principal::User(name) => {
                 let details = tx.user_details(name)?;
-                for role in details.roles {
-                    role_names.push((role, None));
+                for role in &details.roles {
+                    role_names.push((role.clone(), None));
                 }
                 for group in &details.groups {
                     for (role, _) in tx.roles_of(Holder::Group(group))? {
                         role_names.push((role.role.name, Some(group.clone())));
                     }
                 }
-                for share in details.shares_received {
+                for share in &details.shares_received {
                     if share.share.recipient == sharing::Recipient::User(name.clone()) {
                         facts
                             .direct_share_scopes
                             .push(share.share.current_scopes().into_vec());
                     }
-                    facts.shares.push(share.share);
+                    facts.shares.push(share.share.clone());
                 }
-                facts.groups = details.groups;
-                facts.has_default_server = details.servers.iter().any(|s| s.name.is_empty());
+                facts.groups.clone_from(&details.groups);
+                facts.details = Some(details);
             }
             Principal::Service(name) => {
                 for (role, _) in tx.roles_of(Holder::Service(name))? {
@@ -368,14 +406,14 @@ impl Caller {
     pub fn decide(
         &self,
         state: &AppState,
-        membership: &TxMembership<'_, '_>,
+        membership: Option<&dyn scopes::GroupMembership>,
         requirement: &Requirement<'_>,
     ) -> Result<Decision, ApiError> {
         scopes::decide(
             &state.config.scope_table,
             Some(&self.parsed),
             requirement,
-            Some(membership),
+            membership,
         )
         .map_err(|error| internal(&error.to_string()))
     }
@@ -389,7 +427,7 @@ impl Caller {
     pub fn require(
         &self,
         state: &AppState,
-        membership: &TxMembership<'_, '_>,
+        membership: Option<&dyn scopes::GroupMembership>,
         scopes: &[&str],
         target: Option<Target<'_>>,
         post_filter: bool,
@@ -425,7 +463,7 @@ impl Caller {
     pub fn explain(
         &self,
         state: &AppState,
-        membership: &TxMembership<'_, '_>,
+        membership: Option<&dyn scopes::GroupMembership>,
         requirement: Requirement<'_>,
     ) -> Value {
         let token_scopes: Vec<Scope> = self.token.scopes.iter().map(Scope::lenient).collect();
@@ -454,7 +492,7 @@ impl Caller {
             client: client_of(&self.token.client_id),
             requirement,
         };
-        match tokens::explain(&state.config.scope_table, &facts, Some(membership)) {
+        match tokens::explain(&state.config.scope_table, &facts, membership) {
             Ok(chain) => {
                 let text = chain.text();
                 let mut value = serde_json::to_value(&chain).unwrap_or(Value::Null);
@@ -476,7 +514,10 @@ impl Caller {
     /// Whether the (user) owner still lacks the default server's record, which loading a
     /// user creates (see `api::users::load_user`).
     fn needs_default_server(&self) -> bool {
-        matches!(self.principal, Principal::User(_)) && !self.facts.has_default_server
+        self.facts
+            .details
+            .as_ref()
+            .is_some_and(|details| !details.servers.iter().any(|s| s.name.is_empty()))
     }
 
     fn kind(&self) -> TokenKind<'_> {
@@ -497,6 +538,7 @@ impl Caller {
     /// A scope that cannot be parsed.
     pub fn widened(&self, extra: &scopes::ScopeSet) -> Result<Caller, ApiError> {
         let mut widened = self.clone();
+        widened.identified = OnceLock::new();
         if extra
             .iter()
             .all(|scope| self.effective.scopes.contains(scope.as_str()))
@@ -507,6 +549,21 @@ impl Caller {
         widened.parsed = ParsedScopes::from_set(widened.effective.scopes.clone())
             .map_err(|error| ApiError::forbidden(error.to_string()))?;
         Ok(widened)
+    }
+
+    /// The caller widened by its identify scopes (JupyterHub's `GET /user` lets any token
+    /// read its owner's name and groups), made once per remembered caller.
+    ///
+    /// # Errors
+    ///
+    /// A scope that cannot be parsed.
+    pub fn identified(&self) -> Result<Arc<Caller>, ApiError> {
+        if let Some(identified) = self.identified.get() {
+            return Ok(Arc::clone(identified));
+        }
+        let widened =
+            Arc::new(self.widened(&scopes::identify_scopes(Some(self.principal.owner())))?);
+        Ok(Arc::clone(self.identified.get_or_init(|| widened)))
     }
 
     /// Whether the caller holds `scope` for `resource` (JupyterHub's `has_scope` /

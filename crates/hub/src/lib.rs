@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod crypt;
 pub mod error;
@@ -112,6 +113,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         routes: api::proxy::RouteTable::with_hub(&format!("http://{addr}")),
         roles: prepared.roles,
         shutdown: Notify::new(),
+        cache: cache::Cache::default(),
     });
     let app = api::router(Arc::clone(&state));
     let signal_state = Arc::clone(&state);
@@ -122,6 +124,21 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
     });
     tracing::info!(%addr, "hub API listening");
     Ok(RunningHub { addr, state, task })
+}
+
+/// The tokio runtime the hub is meant to run on: one worker per core, and as many blocking
+/// threads (where database transactions run) as the hub has database connections, plus a
+/// few for other blocking work. More would only wait for a connection, each with its own
+/// stack and allocator arena.
+///
+/// # Errors
+///
+/// The runtime cannot be built (no threads can be started).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(startup::DB_CONNECTIONS as usize)
+        .build()
 }
 
 fn bind_address(config: &HubConfig) -> Result<String, StartupError> {

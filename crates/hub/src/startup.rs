@@ -6,7 +6,10 @@
 use std::collections::BTreeSet;
 
 use roles::{Assignments, Bearer, Holder, LoadNote, LoadSettings, RoleStore};
-use store::{NewOAuthClient, NewService, NewToken, NewUser, Store, StoreError, TokenOwner, Tx};
+use store::{
+    DbUrl, NewOAuthClient, NewService, NewToken, NewUser, Store, StoreConfig, StoreError,
+    TokenOwner, Tx,
+};
 use time::OffsetDateTime;
 use tokens::{Origin, TokenHash};
 
@@ -66,12 +69,26 @@ pub(crate) struct Prepared {
     pub roles: RoleStore,
 }
 
+/// The hub's database connections. Every request's work runs on one of the runtime's
+/// blocking threads ([`crate::runtime`]) and holds a connection while it does; SQLite runs
+/// one writer at a time and the hub remembers what it read ([`crate::cache`]), so a few
+/// connections keep both cores busy.
+pub const DB_CONNECTIONS: u32 = 4;
+
+/// SQLite's page cache per connection, in KiB (taken only as pages are read). The hub's
+/// own cache answers most reads, so this stays well below the store's default.
+const SQLITE_CACHE_KIB: u32 = 8 * 1024;
+
 /// Opens the database and applies the configuration to it.
 pub(crate) fn prepare(config: &HubConfig) -> Result<(Store, Prepared), StartupError> {
-    let store = Store::open(&config.db_url).map_err(|source| StartupError::Database {
+    let database = |source| StartupError::Database {
         url: redacted(&config.db_url),
         source,
-    })?;
+    };
+    let mut store_config = StoreConfig::new(DbUrl::parse(&config.db_url).map_err(database)?);
+    store_config.pool_size = DB_CONNECTIONS;
+    store_config.sqlite_cache_kib = SQLITE_CACHE_KIB;
+    let store = Store::open_with(store_config).map_err(database)?;
     let roles = store.write_with(|tx| apply(tx, config))?;
     Ok((store, Prepared { roles }))
 }

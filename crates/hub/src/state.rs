@@ -23,6 +23,8 @@ pub struct AppState {
     pub routes: crate::api::proxy::RouteTable,
     /// Notified when `POST /shutdown` asks the hub to stop.
     pub shutdown: Notify,
+    /// Callers and user pages remembered until the next write.
+    pub cache: crate::cache::Cache,
 }
 
 /// [`AppState`] behind an `Arc`, as handlers receive it.
@@ -81,6 +83,10 @@ impl AppState {
             }
         })
         .await;
+        if write {
+            // Whatever the outcome: a failed commit may still have written.
+            self.cache.advance();
+        }
         match joined {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(Failure::Api(error))) => Err(error),

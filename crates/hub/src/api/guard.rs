@@ -87,7 +87,7 @@ impl Need {
     ) -> Result<(), ApiError> {
         caller.require(
             state,
-            membership,
+            Some(membership),
             self.scopes,
             self.target(),
             self.post_filter,
@@ -133,6 +133,40 @@ where
     run(state, headers, need, true, body).await
 }
 
+/// The caller of a request: 403 without valid credentials.
+///
+/// # Errors
+///
+/// 403 without credentials; database failures.
+pub async fn caller(
+    state: &SharedState,
+    headers: &HeaderMap,
+) -> Result<std::sync::Arc<Caller>, ApiError> {
+    authenticate(state, headers)
+        .await?
+        .ok_or_else(missing_credentials)
+}
+
+impl Need {
+    /// Checks a requirement that names no target (a list endpoint's) from the caller's
+    /// scopes alone: no group membership is consulted, so no transaction is needed.
+    ///
+    /// # Errors
+    ///
+    /// The denial; 500 if the requirement does name a target (a hub bug: use [`read`]).
+    pub fn check_untargeted(&self, state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+        if self.target.is_some() {
+            tracing::error!(scopes = ?self.scopes, "a targeted requirement checked without the database");
+            return Err(ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error; the hub's log has the details.",
+            ));
+        }
+        caller.require(state, None, self.scopes, None, self.post_filter)?;
+        Ok(())
+    }
+}
+
 async fn run<T, F>(
     state: &SharedState,
     headers: &HeaderMap,
@@ -144,9 +178,7 @@ where
     T: Send + 'static,
     F: FnOnce(&AppState, &Caller, &TxMembership<'_, '_>) -> Result<T, ApiError> + Send + 'static,
 {
-    let caller = authenticate(state, headers)
-        .await?
-        .ok_or_else(missing_credentials)?;
+    let caller = caller(state, headers).await?;
     state
         .transaction(write, move |state, tx| {
             let membership = TxMembership::new(tx);
@@ -182,11 +214,11 @@ impl Need {
         caller: &Caller,
         membership: &TxMembership<'_, '_>,
     ) -> Result<Verdict, ApiError> {
-        let decision = caller.decide(state, membership, &self.requirement())?;
+        let decision = caller.decide(state, Some(membership), &self.requirement())?;
         Ok(Verdict {
             status: decision.status,
             message: decision.message,
-            explanation: caller.explain(state, membership, self.requirement()),
+            explanation: caller.explain(state, Some(membership), self.requirement()),
             required: self.scopes,
         })
     }

@@ -1,6 +1,8 @@
 //! `/`, `/info`, `/shutdown` (apihandlers/hub.py), `/user` (whoami), and the hub's
 //! `/health`.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -98,41 +100,40 @@ pub async fn whoami(State(state): State<SharedState>, headers: HeaderMap) -> Api
     let Some(caller) = authenticate(&state, &headers).await? else {
         return Err(ApiError::bare(StatusCode::FORBIDDEN));
     };
-    state
-        .read(move |state, tx| {
-            // Any token may read its owner's name and groups here; the scopes answered are
-            // the token's own, without what was added for that.
-            let widened =
-                caller.widened(&scopes::identify_scopes(Some(caller.principal.owner())))?;
-            let mut model = match &caller.principal {
-                Principal::User(name) => {
-                    let details = tx.user_details(name)?;
-                    user_model(
-                        &widened,
-                        &state.config.base_url,
-                        &details,
-                        UserModelOptions::default(),
-                    )
-                }
-                Principal::Service(name) => {
-                    let Some(service) = tx.find_service(name)? else {
+    // Any token may read its owner's name and groups here; the scopes answered are the
+    // token's own, without what was added for that.
+    let identified = caller.identified()?;
+    let mut model = match (&caller.principal, &caller.facts.details) {
+        (Principal::User(_), Some(details)) => user_model(
+            &identified,
+            &state.config.base_url,
+            details,
+            UserModelOptions::default(),
+        ),
+        (Principal::User(_), None) => return Err(ApiError::bare(StatusCode::FORBIDDEN)),
+        (Principal::Service(name), _) => {
+            let name = name.clone();
+            let identified = Arc::clone(&identified);
+            state
+                .read(move |state, tx| {
+                    let Some(service) = tx.find_service(&name)? else {
                         return Err(ApiError::bare(StatusCode::FORBIDDEN));
                     };
-                    let roles = super::services::role_names(tx, name)?;
-                    service_model(
-                        &widened,
+                    let roles = super::services::role_names(tx, &name)?;
+                    Ok(service_model(
+                        &identified,
                         &service,
                         &roles,
                         ServiceSource::Database,
                         &state.config.base_url,
-                    )
-                }
-            };
-            model.insert("token_id".into(), json!(caller.token.api_id()));
-            model.insert("session_id".into(), json!(caller.token.session_id));
-            let scopes: Vec<&str> = caller.effective.scopes.texts().collect();
-            model.insert("scopes".into(), json!(scopes));
-            Ok(json_response(StatusCode::OK, &Value::Object(model)))
-        })
-        .await
+                    ))
+                })
+                .await?
+        }
+    };
+    model.insert("token_id".into(), json!(caller.token.api_id()));
+    model.insert("session_id".into(), json!(caller.token.session_id));
+    let scopes: Vec<&str> = caller.effective.scopes.texts().collect();
+    model.insert("scopes".into(), json!(scopes));
+    Ok(json_response(StatusCode::OK, &Value::Object(model)))
 }

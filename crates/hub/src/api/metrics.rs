@@ -43,7 +43,7 @@ pub async fn metrics(State(state): State<SharedState>, headers: HeaderMap) -> Re
                 let membership = TxMembership::new(tx);
                 let allowed = caller.as_ref().is_some_and(|caller| {
                     caller
-                        .require(state, &membership, &["read:metrics"], None, false)
+                        .require(state, Some(&membership), &["read:metrics"], None, false)
                         .is_ok()
                 });
                 if !allowed {

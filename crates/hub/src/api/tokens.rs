@@ -159,7 +159,7 @@ pub async fn create(
                 ));
                 let explanation = requester.explain(
                     state,
-                    &membership,
+                    Some(&membership),
                     scopes::Requirement {
                         scopes: &["tokens"],
                         target: Some(Target::user(&name)),

@@ -1,5 +1,7 @@
 //! `/users`, `/users/:name` (apihandlers/users.py): list, create, read, modify, delete.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -34,107 +36,162 @@ pub fn normalize_username(name: &str) -> String {
 }
 
 /// GET /users
+///
+/// Served outside a transaction when it can be: the requirement names no target, and a
+/// page read since the last write is remembered ([`crate::cache`]).
 pub async fn list(
     State(state): State<SharedState>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> ApiResult {
+    // Taken before anything is read, for the page cache.
+    let read_at = state.cache.generation();
     let args = Args::new(uri, headers);
-    let need = Need::any(&["list:users"]).listing();
-    guard::read(
-        &state,
-        &args.headers.clone(),
-        need,
-        move |state, caller, membership| {
-            let state_filter = args.get("state").map(str::to_owned);
-            let name_filter = args.get("name_filter").map(str::to_owned);
-            let sort_param = args.get("sort").unwrap_or("id").to_owned();
-            let (descending, sort) = match sort_param.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, sort_param.as_str()),
-            };
-            let (offset, limit) = args.pagination(
-                state.config.api_page_default_limit,
-                state.config.api_page_max_limit,
-            )?;
-            let sort = match sort {
-                "id" => SortKey::Id,
-                "name" => SortKey::Name,
-                "last_activity" => SortKey::LastActivity,
-                _ => {
-                    return Err(ApiError::bad_request(format!(
-                        "sort must be 'id', 'name', or 'last_activity', not '{sort_param}'"
-                    )));
-                }
-            };
-            let state_filter = match state_filter.as_deref() {
-                None | Some("") => None,
-                Some("active") => Some(StateFilter::Active),
-                Some("ready") => Some(StateFilter::Ready),
-                Some("inactive") => Some(StateFilter::Inactive),
-                Some(other) => {
-                    return Err(ApiError::bad_request(format!(
-                        "Unrecognized state filter: {}",
-                        scopes::py_str(other)
-                    )));
-                }
-            };
-            let (users, groups) = match caller.parsed.get("list:users") {
-                Some(Filters::Some(values)) => {
-                    let kinds: Vec<(&str, Vec<&str>)> = values.by_kind();
-                    if kinds
-                        .iter()
-                        .any(|(kind, _)| *kind != "user" && *kind != "group")
-                    {
-                        tracing::warn!("invalid filter on list:users");
-                        return Err(ApiError::bare(StatusCode::FORBIDDEN));
+    let caller = guard::caller(&state, &args.headers).await?;
+    Need::any(&["list:users"])
+        .listing()
+        .check_untargeted(&state, &caller)?;
+    let query = UserListQuery::from_request(&state, &caller, &args)?;
+    // `Debug` prints every field of the query, strings quoted: a faithful key.
+    let key = format!("{query:?}");
+    let (offset, limit) = (u64::from(query.offset), u64::from(query.limit));
+    let page = match state.cache.user_page(&key) {
+        Some(page) => page,
+        None => {
+            let page = state
+                .read(move |_, tx| {
+                    let mut page = query.with_store_query(|query| tx.list_users(query))?;
+                    if query.state == Some(StateFilter::Ready) {
+                        // Readiness lives in the spawner; until spawning exists, an active
+                        // server is a ready one.
+                        page.retain_ready(|_, _| true);
                     }
-                    let pick = |wanted: &str| {
-                        kinds
-                            .iter()
-                            .find(|(kind, _)| *kind == wanted)
-                            .map(|(_, names)| names.iter().map(|n| (*n).to_owned()).collect())
-                            .unwrap_or_default()
-                    };
-                    (Some(pick("user")), pick("group"))
-                }
-                _ => (None, Vec::new()),
-            };
-            let user_refs: Vec<&str> = users.iter().flatten().map(String::as_str).collect();
-            let group_refs: Vec<&str> = groups.iter().map(String::as_str).collect();
-            let query = UserQuery {
-                offset: u32::try_from(offset).unwrap_or(u32::MAX),
-                limit: u32::try_from(limit).unwrap_or(u32::MAX),
-                name_filter: name_filter.as_deref().filter(|f| !f.is_empty()),
-                state: state_filter,
-                sort,
-                descending,
-                visible: users.as_ref().map(|_| Visible {
-                    users: &user_refs,
-                    groups: &group_refs,
-                }),
-            };
-            let mut page = membership.tx()?.list_users(&query)?;
-            if state_filter == Some(StateFilter::Ready) {
-                // Readiness lives in the spawner; until spawning exists, an active server
-                // is a ready one.
-                page.retain_ready(|_, _| true);
+                    Ok(Arc::new(page))
+                })
+                .await?;
+            state
+                .cache
+                .remember_user_page(key, read_at, Arc::clone(&page));
+            page
+        }
+    };
+    let options = UserModelOptions {
+        include_stopped_servers: args.include_stopped_servers(),
+    };
+    let models: Vec<Value> = page
+        .users
+        .iter()
+        .map(|details| user_model(&caller, &state.config.base_url, details, options))
+        .filter(|model| !model.is_empty())
+        .map(Value::Object)
+        .collect();
+    let body = args.list_body(Value::Array(models), offset, limit, page.total);
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// The parameters of `GET /users`, validated, owning their strings (a [`UserQuery`]
+/// borrows them).
+#[derive(Debug)]
+struct UserListQuery {
+    offset: u32,
+    limit: u32,
+    name_filter: Option<String>,
+    state: Option<StateFilter>,
+    sort: SortKey,
+    descending: bool,
+    /// With a filtered `list:users`: the users and groups whose members it shows.
+    visible: Option<(Vec<String>, Vec<String>)>,
+}
+
+impl UserListQuery {
+    fn from_request(state: &AppState, caller: &Caller, args: &Args) -> Result<Self, ApiError> {
+        let sort_param = args.get("sort").unwrap_or("id");
+        let (descending, sort) = match sort_param.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, sort_param),
+        };
+        let (offset, limit) = args.pagination(
+            state.config.api_page_default_limit,
+            state.config.api_page_max_limit,
+        )?;
+        let sort = match sort {
+            "id" => SortKey::Id,
+            "name" => SortKey::Name,
+            "last_activity" => SortKey::LastActivity,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "sort must be 'id', 'name', or 'last_activity', not '{sort_param}'"
+                )));
             }
-            let options = UserModelOptions {
-                include_stopped_servers: args.include_stopped_servers(),
-            };
-            let models: Vec<Value> = page
-                .users
-                .iter()
-                .map(|details| user_model(caller, &state.config.base_url, details, options))
-                .filter(|model| !model.is_empty())
-                .map(Value::Object)
-                .collect();
-            let body = args.list_body(Value::Array(models), offset, limit, page.total);
-            Ok(json_response(StatusCode::OK, &body))
-        },
-    )
-    .await
+        };
+        let state_filter = match args.get("state") {
+            None | Some("") => None,
+            Some("active") => Some(StateFilter::Active),
+            Some("ready") => Some(StateFilter::Ready),
+            Some("inactive") => Some(StateFilter::Inactive),
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "Unrecognized state filter: {}",
+                    scopes::py_str(other)
+                )));
+            }
+        };
+        let visible = match caller.parsed.get("list:users") {
+            Some(Filters::Some(values)) => {
+                let kinds: Vec<(&str, Vec<&str>)> = values.by_kind();
+                if kinds
+                    .iter()
+                    .any(|(kind, _)| *kind != "user" && *kind != "group")
+                {
+                    tracing::warn!("invalid filter on list:users");
+                    return Err(ApiError::bare(StatusCode::FORBIDDEN));
+                }
+                let pick = |wanted: &str| -> Vec<String> {
+                    kinds
+                        .iter()
+                        .find(|(kind, _)| *kind == wanted)
+                        .map(|(_, names)| names.iter().map(|n| (*n).to_owned()).collect())
+                        .unwrap_or_default()
+                };
+                Some((pick("user"), pick("group")))
+            }
+            _ => None,
+        };
+        Ok(UserListQuery {
+            offset: u32::try_from(offset).unwrap_or(u32::MAX),
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+            name_filter: args
+                .get("name_filter")
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned),
+            state: state_filter,
+            sort,
+            descending,
+            visible,
+        })
+    }
+
+    /// Runs `f` with the store's (borrowing) form of the query.
+    fn with_store_query<T>(&self, f: impl FnOnce(&UserQuery<'_>) -> T) -> T {
+        fn names(list: &[String]) -> Vec<&str> {
+            list.iter().map(String::as_str).collect()
+        }
+        let visible = self
+            .visible
+            .as_ref()
+            .map(|(users, groups)| (names(users), names(groups)));
+        f(&UserQuery {
+            offset: self.offset,
+            limit: self.limit,
+            name_filter: self.name_filter.as_deref(),
+            state: self.state,
+            sort: self.sort,
+            descending: self.descending,
+            visible: visible
+                .as_ref()
+                .map(|(users, groups)| Visible { users, groups }),
+        })
+    }
 }
 
 /// POST /users

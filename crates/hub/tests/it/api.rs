@@ -11,7 +11,7 @@ use crate::client::{Response, request};
 const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
 /// A hub on a free loopback port with a throwaway SQLite database.
-struct TestHub {
+pub(crate) struct TestHub {
     runtime: tokio::runtime::Runtime,
     hub: Option<RunningHub>,
     addr: SocketAddr,
@@ -19,7 +19,7 @@ struct TestHub {
 }
 
 impl TestHub {
-    fn start(extra: &str) -> TestHub {
+    pub(crate) fn start(extra: &str) -> TestHub {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("hub.sqlite");
         let text = format!(
@@ -52,17 +52,23 @@ allowed_users = ["alice", "bob"]
         }
     }
 
-    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
         let body = body.map(|b| b.to_string());
         request(self.addr, method, path, token, body.as_deref(), &[])
     }
 
-    fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Response {
+    pub(crate) fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Response {
         self.call(method, path, Some(ADMIN_TOKEN), body)
     }
 
     /// A new token for `user` with `scopes`, issued by the admin service.
-    fn token_for(&self, user: &str, scopes: &[&str]) -> String {
+    pub(crate) fn token_for(&self, user: &str, scopes: &[&str]) -> String {
         let response = self.admin(
             "POST",
             &format!("/hub/api/users/{user}/tokens"),
@@ -81,7 +87,7 @@ impl Drop for TestHub {
     }
 }
 
-const ADMIN_ROLE: &str =
+pub(crate) const ADMIN_ROLE: &str =
     r#"load_roles = [ { name = "admin", services = ["admin-svc"], users = ["ada"] } ]"#;
 
 #[test]

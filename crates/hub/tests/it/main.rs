@@ -10,5 +10,6 @@
 )]
 
 mod api;
+mod cache;
 mod client;
 mod config;
