@@ -1,12 +1,14 @@
 //! Failures a user must be able to act on: a wrong token, a proxy that is not running, a
 //! missing executable, a port already taken. No message may contain a token.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use proxy_client::{
     AuthToken, ChpClient, ChpClientConfig, ManagedChp, ManagedChpConfig, Proxy, ProxyError, Routing,
 };
 use serde_json::Map;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{bounded, free_port, start_chp, test_config};
 
@@ -141,6 +143,92 @@ async fn a_taken_port_fails_start_with_the_proxys_own_words() {
         );
         assert!(message.contains("EADDRINUSE"), "{message}");
         assert!(!message.contains("start-token-xyz"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_proxy_that_accepts_but_never_answers_times_out() {
+    bounded(async {
+        // The kernel completes connections to a listener nobody accepts from; no answer comes.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let api_url = format!("http://{}", silent.local_addr().unwrap());
+        let client = ChpClient::new(ChpClientConfig {
+            api_url: api_url.clone(),
+            auth_token: AuthToken::new("t"),
+            request_timeout: Duration::from_millis(300),
+            retry_timeout: Duration::from_secs(1),
+            ..ChpClientConfig::default()
+        })
+        .unwrap();
+        let started = Instant::now();
+        let error = client.delete_route("/user/a/").await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(4));
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "the proxy did not answer `DELETE {api_url}/api/routes/user/a` after"
+            )),
+            "{message}"
+        );
+        assert!(message.contains("no answer within 0.3s"), "{message}");
+    })
+    .await;
+}
+
+/// Answers each connection with the next status of `statuses` (then 201), counting requests.
+/// Not a stand-in for CHP: the real proxy cannot be made to fail with 5xx on demand, and
+/// this checks only which answers the client retries.
+async fn answering(statuses: &'static [u16]) -> (String, std::sync::Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&count);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let status = statuses.get(n).copied().unwrap_or(201);
+            let mut buf = [0_u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\ncontent-length: 4\r\nconnection: close\r\n\r\noops"
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_client_errors_are_not() {
+    bounded(async {
+        let client = |api_url: String| {
+            ChpClient::new(ChpClientConfig {
+                api_url,
+                auth_token: AuthToken::new("t"),
+                retry_timeout: Duration::from_secs(10),
+                ..ChpClientConfig::default()
+            })
+            .unwrap()
+        };
+        let (url, count) = answering(&[500, 503]).await;
+        client(url)
+            .add_route("/user/a/", "http://127.0.0.1:9", Map::new())
+            .await
+            .unwrap();
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+
+        let (url, count) = answering(&[400]).await;
+        let error = client(url)
+            .add_route("/user/a/", "http://127.0.0.1:9", Map::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, ProxyError::Rejected { status: 400, .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().ends_with(": oops"), "{error}");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
     })
     .await;
 }

@@ -8,7 +8,7 @@ use nix::unistd::Pid;
 use proxy_client::{AuthToken, ManagedChp, Proxy, Routing};
 use serde_json::Map;
 
-use crate::support::{bounded, process_gone, start_chp, test_config};
+use crate::support::{Upstream, bounded, http_get, process_gone, start_chp, test_config};
 
 async fn until_gone(pid: u32) {
     for _ in 0..100 {
@@ -105,6 +105,38 @@ async fn a_dead_proxy_is_restarted_with_an_empty_table() {
             .await
             .unwrap();
         assert_eq!(chp.get_all_routes().await.unwrap().len(), 1);
+        chp.stop().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn error_and_default_targets_reach_the_proxy() {
+    bounded(async {
+        let hub = Upstream::start().await;
+        let default = Upstream::start().await;
+        let config = crate::support::ManagedChpConfig {
+            error_target: Some(format!("{}/hub/error", hub.url)),
+            default_target: Some(default.url.clone()),
+            ..test_config(Routing::Path)
+        };
+        let chp = ManagedChp::start(config).await.unwrap();
+        let dead = format!("http://127.0.0.1:{}", crate::support::free_port());
+        chp.add_route("/user/x/", &dead, Map::new()).await.unwrap();
+        let public = format!("http://127.0.0.1:{}", chp.config().public_port);
+
+        // A dead target: CHP asks the hub's error page and relays it with the status.
+        let (status, body) = http_get(&format!("{public}/user/x/lab"), &[]).await;
+        assert_eq!((status, body.as_str()), (503, "upstream"));
+        assert_eq!(
+            hub.seen(),
+            ["GET /hub/error/503?url=%2Fuser%2Fx%2Flab HTTP/1.1"]
+        );
+
+        // No route: the default target.
+        let (status, _) = http_get(&format!("{public}/elsewhere"), &[]).await;
+        assert_eq!(status, 200);
+        assert_eq!(default.seen(), ["GET /elsewhere HTTP/1.1"]);
         chp.stop().await.unwrap();
     })
     .await;
