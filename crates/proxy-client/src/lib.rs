@@ -14,6 +14,32 @@
 //!
 //! Nothing here knows HTTP handlers, the database or users: the hub decides which routes
 //! should exist; this crate makes the proxy agree.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use proxy_client::{ChpClient, ChpClientConfig, ManagedChp, ManagedChpConfig, Proxy};
+//! use serde_json::{Map, Value};
+//!
+//! # async fn example() -> Result<(), proxy_client::ProxyError> {
+//! // The hub starts the proxy (JupyterHub's default) ...
+//! let managed = Arc::new(ManagedChp::start(ManagedChpConfig::default()).await?);
+//! let proxy: Arc<dyn Proxy> = managed.clone();
+//! let mut data = Map::new();
+//! data.insert("user".into(), Value::from("alice"));
+//! data.insert("server_name".into(), Value::from(""));
+//! proxy.add_route("/user/alice/", "http://127.0.0.1:46881", data).await?;
+//! for (routespec, route) in proxy.get_all_routes().await? {
+//!     println!("{routespec} -> {} (last activity {:?})", route.target, route.last_activity());
+//! }
+//! managed.stop().await?;
+//!
+//! // ... or talks to one started elsewhere (`should_start = False`).
+//! let external = ChpClient::new(ChpClientConfig::external("http://127.0.0.1:8001", None)?)?;
+//! external.delete_route("/user/alice/").await?;
+//! # Ok(())
+//! # }
+//! ```
 
 #![warn(missing_docs)]
 

@@ -242,11 +242,15 @@ impl ChpClient {
         Ok(routes)
     }
 
-    /// One `GET /api/routes` without retries: whether the API answers 200 now. For the
-    /// managed proxy's start-up wait.
-    pub(crate) async fn answers(&self) -> Result<(), String> {
+    /// One `GET /api/routes` without retries, bounded by `timeout`: whether the API answers
+    /// 200 now. For the managed proxy's start-up wait.
+    pub(crate) async fn answers(&self, timeout: Duration) -> Result<(), String> {
         let url = self.url("", "");
-        match self.attempt(&Method::GET, &url, None).await {
+        let attempt = tokio::time::timeout(timeout, self.attempt(&Method::GET, &url, None));
+        let Ok(attempt) = attempt.await else {
+            return Err(format!("no answer within {:.1}s", timeout.as_secs_f64()));
+        };
+        match attempt {
             Attempt::Answered(StatusCode::OK, _) => Ok(()),
             Attempt::Answered(status, bytes) => Err(format!(
                 "the API answered {}{}",

@@ -31,6 +31,9 @@ use crate::routespec::Routing;
 use crate::{AuthToken, ChpClient, ChpClientConfig, ProxyError};
 use output::OutputTail;
 
+/// How long one readiness probe of a starting proxy may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// CHP's `--log-level` (`ConfigurableHTTPProxy.log_level`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogLevel {
@@ -366,7 +369,7 @@ impl ManagedChp {
                 return Err(WaitFailure::Exited(status));
             }
             let public = self.public_answers().await;
-            let api = self.client.answers().await;
+            let api = self.client.answers(PROBE_TIMEOUT).await;
             if public.is_ok() && api.is_ok() {
                 return Ok(());
             }
@@ -403,7 +406,7 @@ impl ManagedChp {
             "http://{}:{port}/_chp_healthz",
             url_host(&self.config.public_ip)
         );
-        answers_ok(&url, Duration::from_secs(1))
+        answers_ok(&url, PROBE_TIMEOUT)
             .await
             .map_err(|reason| format!("{url}: {reason}"))
     }
