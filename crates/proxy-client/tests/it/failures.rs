@@ -126,7 +126,7 @@ async fn a_taken_port_fails_start_with_the_proxys_own_words() {
         let config = ManagedChpConfig {
             public_port: taken.local_addr().unwrap().port(),
             auth_token: AuthToken::new("start-token-xyz"),
-            start_timeout: Duration::from_secs(3),
+            start_timeout: Duration::from_secs(8),
             ..test_config(Routing::Path)
         };
         // CHP does not exit: it logs the uncaught EADDRINUSE and keeps its API up, so only
@@ -138,7 +138,7 @@ async fn a_taken_port_fails_start_with_the_proxys_own_words() {
         );
         let message = error.to_string();
         assert!(
-            message.starts_with("the proxy did not come up within 3.0s (public port: "),
+            message.starts_with("the proxy did not come up within 8.0s (public port: "),
             "{message}"
         );
         assert!(message.contains("EADDRINUSE"), "{message}");
