@@ -1,0 +1,321 @@
+//! Request paths as CHP and http-proxy-3 see them: WHATWG URL normalisation (dot segments,
+//! backslashes, percent-encoding of characters a URL cannot hold), `decodeURIComponent`
+//! for routing, and http-proxy's `urlJoin` of the target's path and the request's.
+//!
+//! The common case (a clean origin-form path) is checked with one byte scan and borrowed,
+//! so routing an ordinary request allocates nothing here.
+
+use std::borrow::Cow;
+
+/// Whether a byte must be percent-encoded in a WHATWG URL path.
+fn encode_in_path(byte: u8) -> bool {
+    byte <= 0x20
+        || byte >= 0x7f
+        || matches!(byte, b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}')
+}
+
+/// Whether a byte must be percent-encoded in a WHATWG URL query of a special scheme.
+fn encode_in_query(byte: u8) -> bool {
+    byte <= 0x20 || byte >= 0x7f || matches!(byte, b'"' | b'#' | b'<' | b'>' | b'\'')
+}
+
+/// Whether `path` (no query) is already what WHATWG URL parsing would make of it.
+fn path_is_clean(path: &[u8]) -> bool {
+    if !path.starts_with(b"/") || path.starts_with(b"//") {
+        return false;
+    }
+    let mut previous = 0_u8;
+    for (index, &byte) in path.iter().enumerate() {
+        if encode_in_path(byte) || byte == b'\\' {
+            return false;
+        }
+        // `/.` or `/%2e` may start a dot segment: let the full algorithm decide.
+        let dot = byte == b'.'
+            || (byte == b'%'
+                && path
+                    .get(index + 1..index + 3)
+                    .is_some_and(|hex| hex.eq_ignore_ascii_case(b"2e")));
+        if previous == b'/' && dot {
+            return false;
+        }
+        previous = byte;
+    }
+    true
+}
+
+/// `path` and `query` of a request target, normalised as `new URL(target, base)` does for
+/// `pathname` and `search` (`query` excludes the `?`; an empty query is dropped, as an empty
+/// `search` is). `None` when nothing changes, so the caller keeps what it has.
+pub fn normalize_target(path: &str, query: Option<&str>) -> Option<String> {
+    let query_clean = query.is_none_or(|q| !q.is_empty() && !q.bytes().any(encode_in_query));
+    if path_is_clean(path.as_bytes()) && query_clean {
+        return None;
+    }
+    let mut out = normalize_path(path);
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        out.push('?');
+        percent_encode_into(&mut out, query.as_bytes(), encode_in_query);
+    }
+    Some(out)
+}
+
+/// `path` normalised as a WHATWG URL `pathname`; borrowed when nothing changes.
+pub fn normalize_pathname(path: &str) -> Cow<'_, str> {
+    if path_is_clean(path.as_bytes()) {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(normalize_path(path))
+    }
+}
+
+/// The WHATWG path of a special-scheme URL whose path is `raw`: backslashes are slashes,
+/// dot segments resolved, characters outside the URL code points percent-encoded.
+fn normalize_path(raw: &str) -> String {
+    let mut segments: Vec<String> = Vec::new();
+    let unslashed = raw.replace('\\', "/");
+    let body = unslashed.strip_prefix('/').unwrap_or(&unslashed);
+    let parts: Vec<&str> = body.split('/').collect();
+    let last = parts.len().saturating_sub(1);
+    for (index, part) in parts.iter().enumerate() {
+        let is_last = index == last;
+        if is_double_dot(part) {
+            segments.pop();
+            if is_last {
+                segments.push(String::new());
+            }
+        } else if is_single_dot(part) {
+            if is_last {
+                segments.push(String::new());
+            }
+        } else {
+            let mut segment = String::with_capacity(part.len());
+            percent_encode_into(&mut segment, part.as_bytes(), encode_in_path);
+            segments.push(segment);
+        }
+    }
+    let mut out = String::with_capacity(raw.len() + 1);
+    for segment in &segments {
+        out.push('/');
+        out.push_str(segment);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+fn is_single_dot(part: &str) -> bool {
+    part == "." || part.eq_ignore_ascii_case("%2e")
+}
+
+fn is_double_dot(part: &str) -> bool {
+    matches!(
+        part.to_ascii_lowercase().as_str(),
+        ".." | ".%2e" | "%2e." | "%2e%2e"
+    )
+}
+
+fn percent_encode_into(out: &mut String, bytes: &[u8], must_encode: fn(u8) -> bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        if must_encode(byte) {
+            out.push_str(&String::from_utf8_lossy(
+                bytes.get(start..index).unwrap_or_default(),
+            ));
+            out.push('%');
+            out.push(char::from(
+                HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0'),
+            ));
+            out.push(char::from(
+                HEX.get(usize::from(byte & 0xf)).copied().unwrap_or(b'0'),
+            ));
+            start = index + 1;
+        }
+    }
+    out.push_str(&String::from_utf8_lossy(
+        bytes.get(start..).unwrap_or_default(),
+    ));
+}
+
+/// The `pathname` that CHP routes on: `new URL(req.url, "http://example.com").pathname`. A
+/// target starting with `//` (or `/\`) is a network-path reference there, so its first
+/// segment is a host, not part of the path.
+pub fn routing_pathname<'a>(path: &'a str) -> Cow<'a, str> {
+    let bytes = path.as_bytes();
+    let network_path = bytes.len() >= 2
+        && matches!(bytes.first(), Some(b'/' | b'\\'))
+        && matches!(bytes.get(1), Some(b'/' | b'\\'));
+    if !network_path {
+        return normalize_pathname(path);
+    }
+    let after_host = path
+        .get(2..)
+        .and_then(|rest| {
+            rest.find(['/', '\\'])
+                .map(|at| rest.get(at..).unwrap_or("/"))
+        })
+        .unwrap_or("/");
+    Cow::Owned(normalize_path(after_host))
+}
+
+/// http-proxy-3's `getPath`: the path and search of `url` resolved against a base, except
+/// that `""` and a bare query pass through.
+pub fn get_path(url: &str) -> String {
+    if url.is_empty() || url.starts_with('?') {
+        return url.to_owned();
+    }
+    let (path, query) = match url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (url, None),
+    };
+    let path = path.split_once('#').map_or(path, |(before, _)| before);
+    let rooted = if path.starts_with('/') {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(format!("/{path}"))
+    };
+    normalize_target(&rooted, query).unwrap_or_else(|| match query {
+        Some(query) => format!("{rooted}?{query}"),
+        None => rooted.into_owned(),
+    })
+}
+
+/// JavaScript's `decodeURIComponent`: every `%XX` decoded; a `%` without two hex digits,
+/// or bytes that are not UTF-8, are an error (CHP answers those with a 500).
+pub fn decode_uri_component(text: &str) -> Result<Cow<'_, str>, ()> {
+    if !text.contains('%') {
+        return Ok(Cow::Borrowed(text));
+    }
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        if byte == b'%' {
+            let high = bytes
+                .get(index + 1)
+                .and_then(|b| char::from(*b).to_digit(16))
+                .ok_or(())?;
+            let low = bytes
+                .get(index + 2)
+                .and_then(|b| char::from(*b).to_digit(16))
+                .ok_or(())?;
+            decoded.push(u8::try_from(high * 16 + low).map_err(|_| ())?);
+            index += 3;
+        } else {
+            decoded.push(byte);
+            index += 1;
+        }
+    }
+    String::from_utf8(decoded).map(Cow::Owned).map_err(|_| ())
+}
+
+/// http-proxy-3's `urlJoin(target_path, request_path)`: the paths concatenated with one `/`
+/// between them, and both queries joined with `&`.
+pub fn url_join(target_path: &str, request_path: &str) -> String {
+    let mut joined = String::with_capacity(target_path.len() + request_path.len());
+    let mut queries: Vec<&str> = Vec::new();
+    for part in [target_path, request_path] {
+        let (segment, query) = match part.split_once('?') {
+            Some((segment, query)) => (segment, Some(query)),
+            None => (part, None),
+        };
+        if let Some(query) = query.filter(|q| !q.is_empty()) {
+            queries.push(query);
+        }
+        if segment.is_empty() {
+            continue;
+        }
+        match (joined.ends_with('/'), segment.strip_prefix('/')) {
+            (true, Some(rest)) => joined.push_str(rest),
+            (true, None) | (false, Some(_)) => joined.push_str(segment),
+            (false, None) => {
+                joined.push('/');
+                joined.push_str(segment);
+            }
+        }
+    }
+    if !queries.is_empty() {
+        joined.push('?');
+        joined.push_str(&queries.join("&"));
+    }
+    joined
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    fn check_normalize(path: &str, query: Option<&str>, expected: &str) {
+        let unchanged = match query {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        };
+        let normalized = normalize_target(path, query).unwrap_or(unchanged);
+        assert_eq!(
+            normalized, expected,
+            "normalize_target({path:?}, {query:?})"
+        );
+    }
+
+    #[test]
+    fn normalizes_as_whatwg_url() {
+        // Expected: node 20, new URL(path, "http://base.invalid") pathname + search.
+        check_normalize(
+            "/a/./b/../c%2e/%2E%2e/d\\e f",
+            Some("x=1 2&q='"),
+            "/a/d/e%20f?x=1%202&q=%27",
+        );
+        check_normalize("/user/a", Some("x=1"), "/user/a?x=1");
+        check_normalize("/user/a", Some(""), "/user/a");
+        check_normalize("/a/..", None, "/");
+        check_normalize("/a/.", None, "/a/");
+        check_normalize("/é", None, "/%C3%A9");
+        check_normalize("/.hidden/..x", None, "/.hidden/..x");
+    }
+
+    #[test]
+    fn clean_paths_are_borrowed() {
+        assert_eq!(
+            normalize_target("/user/alice/api/kernels", Some("a=1")),
+            None
+        );
+        assert!(matches!(routing_pathname("/user/alice/"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn network_path_references_lose_their_first_segment_for_routing() {
+        assert_eq!(routing_pathname("//user/a/b"), "/a/b");
+        assert_eq!(routing_pathname("//user"), "/");
+    }
+
+    #[test]
+    fn decodes_like_decode_uri_component() {
+        assert_eq!(decode_uri_component("/user/%C3%A9").unwrap(), "/user/é");
+        assert_eq!(decode_uri_component("/a%2Fb").unwrap(), "/a/b");
+        assert!(decode_uri_component("/a%zz").is_err());
+        assert!(decode_uri_component("/a%C3").is_err());
+        assert!(decode_uri_component("/a%").is_err());
+    }
+
+    #[test]
+    fn url_join_is_http_proxys() {
+        assert_eq!(url_join("/", "/user/a?x=1"), "/user/a?x=1");
+        assert_eq!(url_join("/", "//x"), "//x");
+        assert_eq!(url_join("/base", "/user/a"), "/base/user/a");
+        assert_eq!(url_join("/base/", "/user"), "/base/user");
+        assert_eq!(url_join("/base", "/"), "/base/");
+        assert_eq!(url_join("/base?t=1", "/u?x=2"), "/base/u?t=1&x=2");
+        assert_eq!(url_join("/base", ""), "/base");
+        assert_eq!(url_join("/base", "?q"), "/base?q");
+    }
+
+    #[test]
+    fn get_path_roots_relative_paths() {
+        assert_eq!(get_path(""), "");
+        assert_eq!(get_path("?q=1"), "?q=1");
+        assert_eq!(get_path("x/y"), "/x/y");
+        assert_eq!(get_path("/base/?a=1"), "/base/?a=1");
+    }
+}
