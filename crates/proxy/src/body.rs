@@ -36,15 +36,7 @@ impl Body for RequestBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match self.get_mut() {
-            Self::Client { inner, route } => {
-                let polled = Pin::new(inner).poll_frame(cx);
-                if let Poll::Ready(Some(Ok(frame))) = &polled
-                    && frame.is_data()
-                {
-                    route.touch();
-                }
-                polled
-            }
+            Self::Client { inner, route } => poll_touching(inner, Some(route), cx),
             Self::Empty => Poll::Ready(None),
         }
     }
@@ -62,6 +54,21 @@ impl Body for RequestBody {
             Self::Empty => SizeHint::with_exact(0),
         }
     }
+}
+
+/// Polls `inner` for a frame; a data frame touches `route`.
+fn poll_touching(
+    inner: &mut Incoming,
+    route: Option<&Route>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    let polled = Pin::new(inner).poll_frame(cx);
+    if let (Some(route), Poll::Ready(Some(Ok(frame)))) = (route, &polled)
+        && frame.is_data()
+    {
+        route.touch();
+    }
+    polled
 }
 
 /// A response body on its way to the client: a target's (or error target's) body, streamed,
@@ -101,15 +108,7 @@ impl Body for ResponseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match self.get_mut() {
-            Self::Upstream { inner, route } => {
-                let polled = Pin::new(inner).poll_frame(cx);
-                if let (Some(route), Poll::Ready(Some(Ok(frame)))) = (route.as_ref(), &polled)
-                    && frame.is_data()
-                {
-                    route.touch();
-                }
-                polled
-            }
+            Self::Upstream { inner, route } => poll_touching(inner, route.as_deref(), cx),
             Self::Full(bytes) => Poll::Ready(bytes.take().map(|data| Ok(Frame::data(data)))),
         }
     }

@@ -65,6 +65,15 @@ pub async fn handle(
             );
         }
     };
+    let uri = match upstream_uri(&shared, &route, &target, request.uri()) {
+        Ok(uri) => uri,
+        Err(reason) => {
+            tracing::error!(url = %log_url(url), reason, "500: cannot build the upstream URL");
+            return Ok(
+                error_response(&shared, StatusCode::INTERNAL_SERVER_ERROR, url, websocket).await,
+            );
+        }
+    };
     if websocket {
         let is_websocket = request.method() == Method::GET
             && request
@@ -74,9 +83,9 @@ pub async fn handle(
         if !is_websocket {
             return Err(Refused);
         }
-        return Ok(websocket::proxy(&shared, &peer, route, &target, request).await);
+        return Ok(websocket::proxy(&shared, &peer, route, &target, uri, request).await);
     }
-    Ok(forward(&shared, &peer, route, &target, request).await)
+    Ok(forward(&shared, &peer, route, &target, uri, request).await)
 }
 
 /// A request's target as Node's `req.url` has it (origin form).
@@ -160,16 +169,9 @@ async fn forward(
     peer: &Peer,
     route: Arc<Route>,
     target: &Target,
+    uri: Uri,
     request: Request<Incoming>,
 ) -> Response<ResponseBody> {
-    let uri = match upstream_uri(shared, &route, target, request.uri()) {
-        Ok(uri) => uri,
-        Err(reason) => {
-            let url = url_of(request.uri());
-            tracing::error!(url = %log_url(url), reason, "500: cannot build the upstream URL");
-            return error_response(shared, StatusCode::INTERNAL_SERVER_ERROR, url, false).await;
-        }
-    };
     let (mut parts, body) = request.into_parts();
     headers::strip_hop_by_hop(&mut parts.headers);
     // http-proxy's deleteLength: a DELETE or OPTIONS without a length says 0.

@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::body::{RequestBody, ResponseBody};
 use crate::error_page::error_response;
-use crate::handler::{log_url, upstream_uri, url_of};
+use crate::handler::{log_url, url_of};
 use crate::headers;
 use crate::route::{Route, Target};
 use crate::shared::{Peer, Shared};
@@ -29,16 +29,9 @@ pub async fn proxy(
     peer: &Peer,
     route: Arc<Route>,
     target: &Target,
+    uri: hyper::Uri,
     mut request: Request<Incoming>,
 ) -> Response<ResponseBody> {
-    let uri = match upstream_uri(shared, &route, target, request.uri()) {
-        Ok(uri) => uri,
-        Err(reason) => {
-            let url = url_of(request.uri());
-            tracing::error!(url = %log_url(url), reason, "500: cannot build the upstream URL");
-            return error_response(shared, StatusCode::INTERNAL_SERVER_ERROR, url, true).await;
-        }
-    };
     let client_side = hyper::upgrade::on(&mut request);
     let (mut parts, _) = request.into_parts();
     let upgrade = parts

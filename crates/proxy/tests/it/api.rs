@@ -1,0 +1,201 @@
+//! CHP's REST API, the same script of calls against both proxies, answers compared.
+
+use crate::support::{Answer, Pair, Side, TOKEN, comparable, send, without_times};
+
+/// One API call on one side.
+async fn call(
+    pair: &Pair,
+    side: Side,
+    method: &str,
+    target: &str,
+    authorization: Option<&str>,
+    body: &str,
+) -> Answer {
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|value| ("Authorization", value))
+        .into_iter()
+        .collect();
+    send(pair.api(side), method, target, &headers, body.as_bytes()).await
+}
+
+/// Makes the same call on both sides and asserts equal status, headers and body (route
+/// times blanked: the routes were added at different instants on each side).
+async fn check(
+    pair: &Pair,
+    method: &str,
+    target: &str,
+    authorization: Option<&str>,
+    body: &str,
+) -> Answer {
+    let chp = call(pair, Side::Chp, method, target, authorization, body).await;
+    let embedded = call(pair, Side::Embedded, method, target, authorization, body).await;
+    let blank = |answer: &Answer| {
+        let (status, headers, _) = comparable(answer);
+        (
+            status,
+            headers,
+            without_times(&String::from_utf8_lossy(&answer.body)),
+        )
+    };
+    assert_eq!(
+        blank(&embedded),
+        blank(&chp),
+        "{method} {target} {body}\nembedded: {embedded:#?}\nchp: {chp:#?}"
+    );
+    chp
+}
+
+#[tokio::test]
+async fn the_rest_api_answers_alike() {
+    let pair = Pair::start(Default::default()).await;
+    let token = format!("token {TOKEN}");
+    let auth = Some(token.as_str());
+    let target = "http://127.0.0.1:1";
+
+    check(&pair, "GET", "/api/routes", auth, "").await;
+    // Adding: extra keys kept verbatim, in JavaScript's key order; paths cleaned and decoded.
+    let user_x = format!(
+        r#"{{"target":"{target}","user":"x","server_name":"","jupyterhub":true,"2":1,"nested":{{"b":1.0,"1":[1e21]}}}}"#
+    );
+    let plain = format!(r#"{{"target":"{target}"}}"#);
+    let adds = [
+        ("/api/routes/user/x", user_x.clone()),
+        (
+            "/api/routes",
+            format!(r#"{{"target":"{target}","hub":true}}"#),
+        ),
+        ("/api/routes/user/y/", plain.clone()),
+        ("/api/routes/user/%C3%A9", plain.clone()),
+        ("/api/routes/user/a%20b%2Fc", plain),
+        (
+            "/api/routes/services/s",
+            format!(r#"{{"last_activity":"x","target":"{target}"}}"#),
+        ),
+    ];
+    for (path, body) in adds {
+        assert_eq!(
+            check(&pair, "POST", path, auth, &body).await.status,
+            201,
+            "{path}"
+        );
+    }
+    check(&pair, "GET", "/api/routes", auth, "").await;
+    // Re-POST replaces the data and keeps the route's place.
+    check(
+        &pair,
+        "POST",
+        "/api/routes/user/y",
+        auth,
+        &format!(r#"{{"target":"{target}","again":1}}"#),
+    )
+    .await;
+    let table = check(&pair, "GET", "/api/routes", auth, "").await;
+    assert!(
+        String::from_utf8_lossy(&table.body).starts_with(r#"{"/user/x":{"2":1,"target""#),
+        "{table:?}"
+    );
+
+    for path in [
+        "/user/x",
+        "/user/x/",
+        "user/x",
+        "/user/%C3%A9",
+        "/user/a%20b%2Fc",
+        "/user/nosuch",
+        "/",
+        "//",
+        "/user",
+    ] {
+        let target = format!("/api/routes{path}");
+        check(&pair, "GET", &target, auth, "").await;
+    }
+    // Tokens: CHP's unanchored, case-sensitive `token\s+(\S+)`.
+    for authorization in [
+        None,
+        Some("token wrong"),
+        Some("Bearer differential-test-token"),
+        Some("Token differential-test-token"),
+    ] {
+        let answer = check(&pair, "GET", "/api/routes", authorization, "").await;
+        assert_eq!((answer.status, answer.body.len()), (403, 0));
+    }
+    let prefixed = format!("xtoken {TOKEN} trailing");
+    assert_eq!(
+        check(&pair, "GET", "/api/routes", Some(&prefixed), "")
+            .await
+            .status,
+        200
+    );
+    // Bodies: parsed before the token is checked.
+    for body in ["{oops", "", "nope", r#"{"a":1,}"#, "[1 2]", "{} x"] {
+        let answer = check(&pair, "POST", "/api/routes/bad", None, body).await;
+        assert_eq!(answer.status, 400, "{body:?}");
+    }
+    assert_eq!(
+        check(&pair, "POST", "/api/routes/bad", None, &user_x)
+            .await
+            .status,
+        403
+    );
+    for body in [
+        "{}",
+        r#"{"target":1}"#,
+        "null",
+        "[]",
+        r#""http://x""#,
+        "0",
+        r#"{"nottarget":1}"#,
+    ] {
+        assert_eq!(
+            check(&pair, "POST", "/api/routes/bad", auth, body)
+                .await
+                .status,
+            400,
+            "{body:?}"
+        );
+    }
+    // Methods and paths outside the API.
+    for (method, target) in [
+        ("PUT", "/api/routes/x"),
+        ("PATCH", "/api/routes"),
+        ("GET", "/api/other"),
+        ("GET", "/api/routesx"),
+        ("GET", "/"),
+        ("POST", "/api"),
+    ] {
+        check(&pair, method, target, auth, "").await;
+    }
+    // inactive_since (and its camelCase spelling).
+    for query in [
+        "inactive_since=2000-01-01T00:00:00Z",
+        "inactive_since=2100-01-01T00:00:00Z",
+        "inactiveSince=2100-01-01",
+        "inactive_since=not-a-date",
+        "inactive_since=",
+        "inactiveSince=&inactive_since=2000",
+        "inactive_since=2100-01-01T00:00:00%2B01:00",
+    ] {
+        check(&pair, "GET", &format!("/api/routes?{query}"), auth, "").await;
+    }
+    // Deleting.
+    assert_eq!(
+        check(&pair, "DELETE", "/api/routes/user/x/", auth, "")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        check(&pair, "DELETE", "/api/routes/user/x", auth, "")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        check(&pair, "DELETE", "/api/routes/user/x", None, "")
+            .await
+            .status,
+        403
+    );
+    check(&pair, "DELETE", "/api/routes/", auth, "").await;
+    check(&pair, "GET", "/api/routes", auth, "").await;
+}

@@ -1,0 +1,227 @@
+//! Proxied requests through CHP and the embedded proxy, compared: prefix matching, paths,
+//! queries, encoded names, headers, bodies, errors.
+
+use serde_json::json;
+
+use crate::support::{Echo, Options, Pair, Side, dead_target, same_through_both};
+
+/// The routes of the matrix and the echo servers behind them.
+struct Routed {
+    pair: Pair,
+    _echoes: Vec<Echo>,
+}
+
+async fn routed(options: Options) -> Routed {
+    let pair = Pair::start(options).await;
+    let mut echoes = Vec::new();
+    for (path, name) in [
+        ("/", "root"),
+        ("/user/a", "a"),
+        ("/user/ab", "ab"),
+        ("/user/a/deep", "deep"),
+        ("/user/%C3%A9", "e-acute"),
+        ("/user/a%20b", "a-space-b"),
+        ("/services/x/", "service-x"),
+    ] {
+        let echo = Echo::start(name).await;
+        pair.add_route(path, json!({"target": echo.url(), "user": name}))
+            .await;
+        echoes.push(echo);
+    }
+    let based = Echo::start("based").await;
+    pair.add_route(
+        "/prefixed",
+        json!({"target": format!("{}/base/?t=1", based.url())}),
+    )
+    .await;
+    echoes.push(based);
+    pair.add_route("/dead", json!({"target": dead_target().await}))
+        .await;
+    pair.add_route("/bad-target", json!({"target": "localhost:8000"}))
+        .await;
+    Routed {
+        pair,
+        _echoes: echoes,
+    }
+}
+
+#[tokio::test]
+async fn get_requests_route_alike() {
+    let routed = routed(Options::default()).await;
+    for target in [
+        "/",
+        "/x",
+        "/user",
+        "/user/a",
+        "/user/a/",
+        "/user/a/tree?x=1&y=%20&z",
+        "/user/a?",
+        "/user/ab/x",
+        "/user/abc",
+        "/user/a/deep/er",
+        "/user/a/deeper",
+        "/user/%C3%A9/lab",
+        "/user/%c3%a9",
+        "/user/a%20b/",
+        "/user/a%2Fdeep/x",
+        "/user/a/../ab/x",
+        "/user/a/%2e%2e/ab",
+        "/user/a/./x",
+        "/user//a",
+        "//user/a",
+        "/services/x",
+        "/services/x/y",
+        "/prefixed",
+        "/prefixed/x?q=1",
+        "/user/a/caf%C3%A9?q=caf%C3%A9",
+        "/user/a/%7Bbraces%7D",
+        "/_chp_healthz",
+        "/_chp_healthz?x",
+    ] {
+        same_through_both(&routed.pair, "GET", target, &[], b"").await;
+    }
+}
+
+#[tokio::test]
+async fn methods_headers_and_bodies_pass_alike() {
+    let routed = routed(Options::default()).await;
+    let pair = &routed.pair;
+    same_through_both(
+        pair,
+        "POST",
+        "/user/a/api/contents",
+        &[("Content-Type", "application/json")],
+        br#"{"type":"notebook"}"#,
+    )
+    .await;
+    same_through_both(pair, "PUT", "/user/a/api/contents/x", &[], b"").await;
+    same_through_both(pair, "DELETE", "/user/a/api/sessions/1", &[], b"").await;
+    same_through_both(pair, "OPTIONS", "/user/a/api", &[], b"").await;
+    same_through_both(pair, "PATCH", "/user/a/api", &[], b"{}").await;
+    same_through_both(pair, "HEAD", "/user/a/", &[], b"").await;
+    // X-Forwarded-* from an earlier proxy are extended, not replaced.
+    same_through_both(
+        pair,
+        "GET",
+        "/user/a/",
+        &[
+            ("X-Forwarded-For", "10.1.1.1"),
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Host", "outer.example"),
+            ("X-Forwarded-Port", "443"),
+        ],
+        b"",
+    )
+    .await;
+    same_through_both(
+        pair,
+        "GET",
+        "/user/a/",
+        &[
+            ("Cookie", "a=1; b=2"),
+            ("Authorization", "token user-token"),
+            ("X-Custom", "v"),
+        ],
+        b"",
+    )
+    .await;
+    // An upstream's own status and headers come through.
+    for status in ["201", "204", "302", "404", "500", "503"] {
+        same_through_both(
+            pair,
+            "GET",
+            "/user/a/status",
+            &[("x-echo-status", status)],
+            b"",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn large_bodies_stream_through_both() {
+    let routed = routed(Options::default()).await;
+    let big: Vec<u8> = (0..2_000_000_u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let chp = same_through_both(&routed.pair, "PUT", "/user/a/api/contents/big", &[], &big).await;
+    assert_eq!(chp.json()["body"].as_str().unwrap().len(), big.len());
+}
+
+#[tokio::test]
+async fn errors_answer_alike_with_built_in_pages() {
+    let routed = routed(Options::default()).await;
+    let pair = &routed.pair;
+    for target in [
+        "/dead",
+        "/dead/x?y=1",
+        "/bad-target/x",
+        "/user/%zz",
+        "/user/%C3",
+    ] {
+        same_through_both(pair, "GET", target, &[], b"").await;
+    }
+    same_through_both(pair, "POST", "/dead/x", &[], b"body").await;
+    pair.delete_route("/").await;
+    for target in ["/", "/nothing/here", "/user", "/user/abc"] {
+        let answer = same_through_both(pair, "GET", target, &[], b"").await;
+        assert_eq!(answer.status, 404);
+    }
+}
+
+#[tokio::test]
+async fn errors_answer_alike_through_an_error_target() {
+    let errors = Echo::start("error-target").await;
+    let routed = routed(Options {
+        error_target: Some(format!("{}/hub/error", errors.url())),
+        ..Options::default()
+    })
+    .await;
+    let pair = &routed.pair;
+    for target in [
+        "/dead/x?y=1 2".replace(' ', "%20").as_str(),
+        "/bad-target",
+        "/user/%zz",
+    ] {
+        let answer = same_through_both(pair, "GET", target, &[], b"").await;
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/json"),
+            "{answer:?}"
+        );
+    }
+    pair.delete_route("/").await;
+    let answer = same_through_both(pair, "GET", "/nothing?q=1", &[], b"").await;
+    assert_eq!(answer.status, 404);
+    assert_eq!(
+        answer.json()["url"],
+        "/hub/error/404?url=%2Fnothing%3Fq%3D1"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_error_target_falls_back_to_the_reason_phrase() {
+    let routed = routed(Options {
+        error_target: Some(dead_target().await),
+        ..Options::default()
+    })
+    .await;
+    let answer = same_through_both(&routed.pair, "GET", "/dead", &[], b"").await;
+    assert_eq!(
+        (answer.status, answer.body.as_slice()),
+        (503, &b"Service Unavailable"[..])
+    );
+}
+
+#[tokio::test]
+async fn a_default_target_is_the_root_route() {
+    let echo = Echo::start("default").await;
+    let pair = Pair::start(Options {
+        default_target: Some(echo.url()),
+        ..Options::default()
+    })
+    .await;
+    same_through_both(&pair, "GET", "/anything/at/all?x=1", &[], b"").await;
+    for side in [Side::Chp, Side::Embedded] {
+        let table = pair.route(side, "").await;
+        assert_eq!(table["/"]["target"], echo.url(), "{side:?}");
+    }
+}
