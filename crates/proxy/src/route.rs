@@ -2,6 +2,7 @@
 //! once, and its `last_activity`, an atomic that proxied traffic moves forward without a
 //! lock.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use hyper::http::uri::{Authority, Scheme};
@@ -82,7 +83,7 @@ pub struct Route {
     data: Map<String, Value>,
     /// The parsed `target`, or why it cannot be proxied to (answered with a 500, as CHP
     /// does when `new URL(target)` throws).
-    target: Result<Target, String>,
+    target: Result<Arc<Target>, String>,
     last_activity_ms: AtomicI64,
 }
 
@@ -90,7 +91,7 @@ impl Route {
     /// A route for `path` (already cleaned) with `data`, which must hold a string `target`.
     pub fn new(path: &str, prefix: String, mut data: Map<String, Value>, now_ms: i64) -> Self {
         let target = match data.get("target") {
-            Some(Value::String(target)) => Target::parse(target),
+            Some(Value::String(target)) => Target::parse(target).map(Arc::new),
             _ => Err("the route has no string `target`".to_owned()),
         };
         // Object.assign(route, {last_activity}) keeps a POSTed key's place, else appends.
@@ -115,7 +116,7 @@ impl Route {
     }
 
     /// The parsed target.
-    pub fn target(&self) -> Result<&Target, &str> {
+    pub fn target(&self) -> Result<&Arc<Target>, &str> {
         self.target.as_ref().map_err(String::as_str)
     }
 
