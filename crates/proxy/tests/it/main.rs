@@ -13,6 +13,7 @@
 
 mod activity;
 mod api;
+mod lifecycle;
 mod routing;
 mod support;
 mod websocket;

@@ -330,7 +330,8 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
 
 /// An upstream HTTP server that answers every request with JSON describing it: `name`,
 /// `method`, `url` (as received), `headers` (name, value pairs, lower-case, sorted) and
-/// `body`. A request header `x-echo-status: N` makes it answer with status N.
+/// `body`. A request header `x-echo-status: N` makes it answer with status N, and
+/// `x-echo-delay-ms: N` makes it wait N ms first.
 pub struct Echo {
     pub addr: SocketAddr,
     task: JoinHandle<()>,
@@ -386,6 +387,13 @@ async fn echo(
         })
         .collect();
     headers.sort();
+    let delay = parts
+        .headers
+        .get("x-echo-delay-ms")
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    if let Some(delay) = delay {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let status = parts
         .headers
         .get("x-echo-status")
