@@ -225,3 +225,52 @@ async fn a_default_target_is_the_root_route() {
         assert_eq!(table["/"]["target"], echo.url(), "{side:?}");
     }
 }
+
+#[tokio::test]
+async fn host_routing_routes_alike() {
+    let pair = Pair::start(Options {
+        host_routing: true,
+        ..Options::default()
+    })
+    .await;
+    let echo = Echo::start("hosted").await;
+    // Requests carry `Host: proxy.test:8000`; the port is not part of the routing host.
+    pair.add_route("/proxy.test/user/a", json!({"target": echo.url()}))
+        .await;
+    pair.add_route("/other.test", json!({"target": echo.url()}))
+        .await;
+    for target in ["/user/a/x?y=1", "/user/b", "/"] {
+        same_through_both(&pair, "GET", target, &[], b"").await;
+    }
+    for side in [Side::Chp, Side::Embedded] {
+        assert_eq!(
+            pair.route(side, "/proxy.test/user/a").await["host"],
+            "proxy.test",
+            "{side:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_include_prefix_strips_alike() {
+    let pair = Pair::start(Options {
+        strip_prefix: true,
+        ..Options::default()
+    })
+    .await;
+    let echo = Echo::start("stripped").await;
+    pair.add_route("/user/a", json!({"target": echo.url()}))
+        .await;
+    pair.add_route("/based", json!({"target": format!("{}/base", echo.url())}))
+        .await;
+    for target in [
+        "/user/a",
+        "/user/a/",
+        "/user/a/x?y=1",
+        "/user/a?y=1",
+        "/based/x",
+        "/based",
+    ] {
+        same_through_both(&pair, "GET", target, &[], b"").await;
+    }
+}

@@ -55,6 +55,15 @@ pub async fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// Sends raw bytes and returns everything the peer sends back before it closes (or 5 s).
+pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    answer
+}
+
 /// Waits until something accepts TCP connections on `addr`.
 async fn wait_for_port(addr: SocketAddr) {
     let deadline = tokio::time::Instant::now() + STEP;
@@ -72,6 +81,10 @@ async fn wait_for_port(addr: SocketAddr) {
 pub struct Options {
     pub error_target: Option<String>,
     pub default_target: Option<String>,
+    /// `--host-routing`.
+    pub host_routing: bool,
+    /// `--no-include-prefix` when true.
+    pub strip_prefix: bool,
 }
 
 /// The real CHP, killed when dropped.
@@ -98,6 +111,12 @@ impl Chp {
         }
         if let Some(target) = &options.default_target {
             command.args(["--default-target", target]);
+        }
+        if options.host_routing {
+            command.arg("--host-routing");
+        }
+        if options.strip_prefix {
+            command.arg("--no-include-prefix");
         }
         let child = command
             .spawn()
@@ -134,6 +153,8 @@ impl Pair {
         config.auth_token = Some(TOKEN.to_owned());
         config.error_target = options.error_target.clone();
         config.default_target = options.default_target.clone();
+        config.host_routing = options.host_routing;
+        config.include_prefix = !options.strip_prefix;
         let embedded = EmbeddedProxy::start(config).await.unwrap();
         Self { chp, embedded }
     }

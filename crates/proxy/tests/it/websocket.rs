@@ -163,3 +163,18 @@ async fn websocket_errors_answer_alike() {
         );
     }
 }
+
+#[tokio::test]
+async fn other_upgrades_are_refused_alike() {
+    let pair = Pair::start(Default::default()).await;
+    let echo = crate::support::Echo::start("h2c").await;
+    pair.add_route("/", json!({"target": echo.url()})).await;
+    for request in [
+        &b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"[..],
+        &b"POST / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 0\r\n\r\n"[..],
+    ] {
+        let chp = crate::support::send_raw(pair.public(Side::Chp), request).await;
+        let embedded = crate::support::send_raw(pair.public(Side::Embedded), request).await;
+        assert_eq!((embedded.clone(), chp.clone()), (Vec::new(), Vec::new()), "{}", String::from_utf8_lossy(request));
+    }
+}
