@@ -49,7 +49,13 @@ pub async fn handle(
 }
 
 async fn answer(shared: &Shared, request: Request<Incoming>) -> Response<ResponseBody> {
-    let pathname = path::routing_pathname(request.uri().path());
+    // CHP parses the URL here too; where `new URL` throws, CHP never answers: say 400.
+    let Ok(pathname) = path::routing_pathname(request.uri().path()) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Request path is not a valid URL path",
+        );
+    };
     let argument = if pathname == "/api/routes" {
         None
     } else if let Some(rest) = pathname

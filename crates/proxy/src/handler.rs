@@ -51,7 +51,7 @@ pub async fn handle(
         return Ok(error_response(&shared, StatusCode::NOT_FOUND, url, websocket).await);
     };
     let Ok(route) = route else {
-        tracing::error!(url = %log_url(url), "500: request path is not valid percent-encoded UTF-8");
+        tracing::error!(url = %log_url(url), "500: request path is not a valid URL path or not percent-encoded UTF-8");
         return Ok(
             error_response(&shared, StatusCode::INTERNAL_SERVER_ERROR, url, websocket).await,
         );
@@ -100,7 +100,9 @@ pub fn log_url(url: &str) -> &str {
 
 /// The route for a request, `Some(Err)` when its path cannot be decoded (CHP: 500).
 fn find_route(shared: &Shared, request: &Request<Incoming>) -> Option<Result<Arc<Route>, ()>> {
-    let pathname = path::routing_pathname(request.uri().path());
+    let Ok(pathname) = path::routing_pathname(request.uri().path()) else {
+        return Some(Err(()));
+    };
     let Ok(decoded) = path::decode_uri_component(&pathname) else {
         return Some(Err(()));
     };

@@ -1,9 +1,11 @@
-//! Request paths as CHP and http-proxy-3 see them: WHATWG URL normalisation (dot segments,
-//! backslashes, percent-encoding of characters a URL cannot hold), `decodeURIComponent`
-//! for routing, and http-proxy's `urlJoin` of the target's path and the request's.
+//! Request paths as CHP and http-proxy-3 see them: WHATWG URL parsing (`new URL(url, base)`:
+//! dot segments, backslashes, percent-encoding of characters a URL cannot hold, `//host`
+//! network-path references), `decodeURIComponent` for routing, and http-proxy's `urlJoin`
+//! of the target's path and the request's.
 //!
-//! The common case (a clean origin-form path) is checked with one byte scan and borrowed,
-//! so routing an ordinary request allocates nothing here.
+//! The common case (a clean origin-form path) is recognised with one byte scan and
+//! borrowed, so routing an ordinary request allocates nothing here; anything else goes
+//! through the `url` crate, which implements the same WHATWG algorithm as Node.
 
 use std::borrow::Cow;
 
@@ -43,142 +45,55 @@ fn path_is_clean(path: &[u8]) -> bool {
     true
 }
 
-/// `path` and `query` of a request target, normalised as `new URL(target, base)` does for
-/// `pathname` and `search` (`query` excludes the `?`; an empty query is dropped, as an empty
-/// `search` is). `None` when nothing changes, so the caller keeps what it has.
+/// `path` and `query` of a request target, as http-proxy's `getPath(req.url)` makes them:
+/// `new URL(url, "http://base.invalid")`'s `pathname` + `search` (an empty query is
+/// dropped, as an empty `search` is). `None` when nothing changes, so the caller keeps what
+/// it has.
 pub fn normalize_target(path: &str, query: Option<&str>) -> Option<String> {
     let query_clean = query.is_none_or(|q| !q.is_empty() && !q.bytes().any(encode_in_query));
     if path_is_clean(path.as_bytes()) && query_clean {
         return None;
     }
-    let mut out = normalize_path(path);
-    if let Some(query) = query.filter(|q| !q.is_empty()) {
-        out.push('?');
-        percent_encode_into(&mut out, query.as_bytes(), encode_in_query);
-    }
-    Some(out)
+    let url = match query {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    Some(get_path(&url))
 }
 
-/// `path` normalised as a WHATWG URL `pathname`; borrowed when nothing changes.
-pub fn normalize_pathname(path: &str) -> Cow<'_, str> {
+/// The `pathname` that CHP routes on: `new URL(req.url, "http://example.com").pathname`,
+/// borrowed when nothing changes. A target starting with `//` is a network-path reference
+/// there, so its first segment is a host, not part of the path; where that host is not
+/// valid, JavaScript throws and CHP answers 500 (`Err`).
+pub fn routing_pathname(path: &str) -> Result<Cow<'_, str>, ()> {
     if path_is_clean(path.as_bytes()) {
-        Cow::Borrowed(path)
-    } else {
-        Cow::Owned(normalize_path(path))
+        return Ok(Cow::Borrowed(path));
     }
+    let base = url::Url::parse("http://example.com/").map_err(|_| ())?;
+    let url = base.join(path).map_err(|_| ())?;
+    Ok(Cow::Owned(url.path().to_owned()))
 }
 
-/// The WHATWG path of a special-scheme URL whose path is `raw`: backslashes are slashes,
-/// dot segments resolved, characters outside the URL code points percent-encoded.
-fn normalize_path(raw: &str) -> String {
-    let mut segments: Vec<String> = Vec::new();
-    let unslashed = raw.replace('\\', "/");
-    let body = unslashed.strip_prefix('/').unwrap_or(&unslashed);
-    let parts: Vec<&str> = body.split('/').collect();
-    let last = parts.len().saturating_sub(1);
-    for (index, part) in parts.iter().enumerate() {
-        let is_last = index == last;
-        if is_double_dot(part) {
-            segments.pop();
-            if is_last {
-                segments.push(String::new());
-            }
-        } else if is_single_dot(part) {
-            if is_last {
-                segments.push(String::new());
-            }
-        } else {
-            let mut segment = String::with_capacity(part.len());
-            percent_encode_into(&mut segment, part.as_bytes(), encode_in_path);
-            segments.push(segment);
-        }
-    }
-    let mut out = String::with_capacity(raw.len() + 1);
-    for segment in &segments {
-        out.push('/');
-        out.push_str(segment);
-    }
-    if out.is_empty() {
-        out.push('/');
-    }
-    out
-}
-
-fn is_single_dot(part: &str) -> bool {
-    part == "." || part.eq_ignore_ascii_case("%2e")
-}
-
-fn is_double_dot(part: &str) -> bool {
-    matches!(
-        part.to_ascii_lowercase().as_str(),
-        ".." | ".%2e" | "%2e." | "%2e%2e"
-    )
-}
-
-fn percent_encode_into(out: &mut String, bytes: &[u8], must_encode: fn(u8) -> bool) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut start = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
-        if must_encode(byte) {
-            out.push_str(&String::from_utf8_lossy(
-                bytes.get(start..index).unwrap_or_default(),
-            ));
-            out.push('%');
-            out.push(char::from(
-                HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0'),
-            ));
-            out.push(char::from(
-                HEX.get(usize::from(byte & 0xf)).copied().unwrap_or(b'0'),
-            ));
-            start = index + 1;
-        }
-    }
-    out.push_str(&String::from_utf8_lossy(
-        bytes.get(start..).unwrap_or_default(),
-    ));
-}
-
-/// The `pathname` that CHP routes on: `new URL(req.url, "http://example.com").pathname`. A
-/// target starting with `//` (or `/\`) is a network-path reference there, so its first
-/// segment is a host, not part of the path.
-pub fn routing_pathname<'a>(path: &'a str) -> Cow<'a, str> {
-    let bytes = path.as_bytes();
-    let network_path = bytes.len() >= 2
-        && matches!(bytes.first(), Some(b'/' | b'\\'))
-        && matches!(bytes.get(1), Some(b'/' | b'\\'));
-    if !network_path {
-        return normalize_pathname(path);
-    }
-    let after_host = path
-        .get(2..)
-        .and_then(|rest| {
-            rest.find(['/', '\\'])
-                .map(|at| rest.get(at..).unwrap_or("/"))
-        })
-        .unwrap_or("/");
-    Cow::Owned(normalize_path(after_host))
-}
-
-/// http-proxy-3's `getPath`: the path and search of `url` resolved against a base, except
-/// that `""` and a bare query pass through.
+/// http-proxy-3's `getPath`: the path and search of `url` resolved against a base (a
+/// leading `//` is kept as part of the path), except that `""` and a bare query pass
+/// through.
 pub fn get_path(url: &str) -> String {
     if url.is_empty() || url.starts_with('?') {
         return url.to_owned();
     }
-    let (path, query) = match url.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (url, None),
-    };
-    let path = path.split_once('#').map_or(path, |(before, _)| before);
-    let rooted = if path.starts_with('/') {
-        Cow::Borrowed(path)
+    let parsed = if url.starts_with("//") {
+        url::Url::parse(&format!("http://base.invalid{url}"))
     } else {
-        Cow::Owned(format!("/{path}"))
+        url::Url::parse("http://base.invalid/").and_then(|base| base.join(url))
     };
-    normalize_target(&rooted, query).unwrap_or_else(|| match query {
-        Some(query) => format!("{rooted}?{query}"),
-        None => rooted.into_owned(),
-    })
+    match parsed {
+        Ok(parsed) => match parsed.query().filter(|q| !q.is_empty()) {
+            Some(query) => format!("{}?{query}", parsed.path()),
+            None => parsed.path().to_owned(),
+        },
+        // Unreachable for what hyper accepts as a request target; keep it as it came.
+        Err(_) => url.to_owned(),
+    }
 }
 
 /// JavaScript's `decodeURIComponent`: every `%XX` decoded; a `%` without two hex digits,
@@ -272,6 +187,7 @@ mod tests {
         check_normalize("/a/..", None, "/");
         check_normalize("/a/.", None, "/a/");
         check_normalize("/é", None, "/%C3%A9");
+        check_normalize("//x/../y", None, "//y");
         check_normalize("/.hidden/..x", None, "/.hidden/..x");
     }
 
@@ -281,13 +197,18 @@ mod tests {
             normalize_target("/user/alice/api/kernels", Some("a=1")),
             None
         );
-        assert!(matches!(routing_pathname("/user/alice/"), Cow::Borrowed(_)));
+        assert!(matches!(
+            routing_pathname("/user/alice/"),
+            Ok(Cow::Borrowed(_))
+        ));
     }
 
     #[test]
     fn network_path_references_lose_their_first_segment_for_routing() {
-        assert_eq!(routing_pathname("//user/a/b"), "/a/b");
-        assert_eq!(routing_pathname("//user"), "/");
+        assert_eq!(routing_pathname("//user/a/b").unwrap(), "/a/b");
+        assert_eq!(routing_pathname("//user").unwrap(), "/");
+        assert!(routing_pathname("//").is_err());
+        assert!(routing_pathname("//%25/x").is_err());
     }
 
     #[test]

@@ -274,3 +274,63 @@ async fn no_include_prefix_strips_alike() {
         same_through_both(&pair, "GET", target, &[], b"").await;
     }
 }
+
+/// Random request paths (segments of route names, dot segments, escapes, sub-delimiters)
+/// and queries route and arrive alike through both proxies.
+#[test]
+fn random_paths_route_alike() {
+    use proptest::prelude::*;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let routed = runtime.block_on(routed(Options::default()));
+    let segment = prop_oneof![
+        Just("user"),
+        Just("a"),
+        Just("ab"),
+        Just("deep"),
+        Just("%C3%A9"),
+        Just("a%20b"),
+        Just("."),
+        Just(".."),
+        Just("%2e"),
+        Just("%2E%2e"),
+        Just(""),
+        Just("%2F"),
+        Just("services"),
+        Just("x"),
+        Just("~tilde"),
+        Just("$&'()*+,;="),
+        Just(":@"),
+        Just("%25"),
+        Just("prefixed"),
+        Just("{b}"),
+        Just("a|b"),
+        Just("^"),
+        Just("\\"),
+        Just("%7e"),
+    ];
+    let query = prop_oneof![
+        Just(""),
+        Just("?"),
+        Just("?a=1"),
+        Just("?a=%20&b"),
+        Just("?q='x'&r=/s?t"),
+        Just("?%zz")
+    ];
+    let config = ProptestConfig {
+        cases: 64,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(segments in proptest::collection::vec(segment, 0..5), query in query, trailing in any::<bool>())| {
+        let mut target = format!("/{}", segments.join("/"));
+        if trailing {
+            target.push('/');
+        }
+        target.push_str(query);
+        runtime.block_on(same_through_both(&routed.pair, "GET", &target, &[], b""));
+    });
+}
