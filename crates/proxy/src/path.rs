@@ -70,8 +70,18 @@ pub fn routing_pathname(path: &str) -> Result<Cow<'_, str>, ()> {
         return Ok(Cow::Borrowed(path));
     }
     let base = url::Url::parse("http://example.com/").map_err(|_| ())?;
-    let url = base.join(path).map_err(|_| ())?;
-    Ok(Cow::Owned(url.path().to_owned()))
+    // WHATWG skips every slash before a special URL's host ("special authority ignore
+    // slashes"); the url crate does not for relative input, so do it here.
+    let network_path = path.starts_with(['/', '\\'])
+        && path
+            .get(1..)
+            .is_some_and(|rest| rest.starts_with(['/', '\\']));
+    let url = if network_path {
+        base.join(&format!("//{}", path.trim_start_matches(['/', '\\'])))
+    } else {
+        base.join(path)
+    };
+    Ok(Cow::Owned(url.map_err(|_| ())?.path().to_owned()))
 }
 
 /// http-proxy-3's `getPath`: the path and search of `url` resolved against a base (a
@@ -208,6 +218,9 @@ mod tests {
         assert_eq!(routing_pathname("//user/a/b").unwrap(), "/a/b");
         assert_eq!(routing_pathname("//user").unwrap(), "/");
         assert!(routing_pathname("//").is_err());
+        assert_eq!(routing_pathname("///services/a").unwrap(), "/a");
+        assert_eq!(routing_pathname("//\\user/x").unwrap(), "/x");
+        assert_eq!(routing_pathname("/\\user").unwrap(), "/");
         assert!(routing_pathname("//%25/x").is_err());
     }
 

@@ -60,11 +60,14 @@ impl RouteTable {
         self.current.store(Arc::new(next));
     }
 
-    /// Adds or replaces the route at `path` (cleaned as CHP's `trimPrefix`), with `data` as
-    /// its stored object; returns the cleaned path. `data` should hold a string `target`
-    /// (the REST API checks); without one, requests to the route are answered 500.
+    /// Adds or replaces the route at `path`, with `data` as its stored object; returns the
+    /// cleaned path. `data` should hold a string `target` (the REST API checks); without
+    /// one, requests to the route are answered 500.
+    ///
+    /// The path is cleaned with CHP's `trimPrefix` twice, as CHP's `addRoute` cleans it and
+    /// its store cleans it again: `/user/a//` is stored as `/user/a`.
     pub fn add(&self, path: &str, mut data: Map<String, Value>) -> String {
-        let path = trie::trim_prefix(path);
+        let path = trie::trim_prefix(&trie::trim_prefix(path));
         if self.host_routing && path != "/" {
             let host = path.split('/').nth(1).unwrap_or_default();
             data.insert("host".to_owned(), Value::String(host.to_owned()));
@@ -83,7 +86,8 @@ impl RouteTable {
         path
     }
 
-    /// Removes the route at `path`; whether there was one.
+    /// Removes the route at `path` (cleaned once, as CHP's `deleteRoutes`); whether there
+    /// was one.
     pub fn remove(&self, path: &str) -> bool {
         let path = trie::trim_prefix(path);
         if !self.current.load().routes.contains_key(path.as_str()) {
@@ -98,13 +102,10 @@ impl RouteTable {
         removed
     }
 
-    /// The route stored at `path` (cleaned).
+    /// The route stored at `path` (cleaned twice, as CHP's `getRoute` and its store do).
     pub fn get(&self, path: &str) -> Option<Arc<Route>> {
-        self.current
-            .load()
-            .routes
-            .get(trie::trim_prefix(path).as_str())
-            .cloned()
+        let path = trie::trim_prefix(&trie::trim_prefix(path));
+        self.current.load().routes.get(path.as_str()).cloned()
     }
 
     /// The route a request path routes to: the longest stored prefix, by segments, of

@@ -321,7 +321,7 @@ fn random_paths_route_alike() {
         Just("?%zz")
     ];
     let config = ProptestConfig {
-        cases: 64,
+        cases: crate::support::random_cases(64),
         failure_persistence: None,
         ..ProptestConfig::default()
     };

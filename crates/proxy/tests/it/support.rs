@@ -49,6 +49,14 @@ pub fn chp_binary() -> PathBuf {
     path
 }
 
+/// How many random cases a differential property runs: `default`, or `$PROXY_DIFF_CASES`.
+pub fn random_cases(default: u32) -> u32 {
+    std::env::var("PROXY_DIFF_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A loopback port free right now.
 pub async fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
