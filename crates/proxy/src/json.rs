@@ -159,27 +159,102 @@ pub fn write_string(out: &mut String, text: &str) {
     }
 }
 
-/// A double as `Number.prototype.toString` writes it: plain decimals between 1e-6 and
-/// 1e21, exponent form (`1e+21`, `1.5e-7`) outside; `null` for non-finite values, as
+/// A double as `Number.prototype.toString` writes it (ECMAScript's Number::toString):
+/// the fewest significant digits that read back as the same double, the nearest such
+/// digits to the exact value (ties to even), plain decimals for exponents -7 < n ≤ 21 and
+/// exponent form (`1e+21`, `1.5e-7`) outside; `null` for non-finite values, as
 /// `JSON.stringify` writes them.
 fn write_number(out: &mut String, number: f64) {
     if !number.is_finite() {
         out.push_str("null");
-    } else if number == 0.0 {
+        return;
+    }
+    if number == 0.0 {
         out.push('0');
-    } else if (1e-6..1e21).contains(&number.abs()) {
-        out.push_str(&number.to_string());
+        return;
+    }
+    if number < 0.0 {
+        out.push('-');
+    }
+    let (digits, point) = shortest_digits(number.abs());
+    let count = i32::try_from(digits.len()).unwrap_or(i32::MAX);
+    if count <= point && point <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n(
+            '0',
+            usize::try_from(point - count).unwrap_or(0),
+        ));
+    } else if 0 < point && point <= 21 {
+        let (whole, fraction) = digits.split_at(usize::try_from(point).unwrap_or(0));
+        out.push_str(whole);
+        out.push('.');
+        out.push_str(fraction);
+    } else if -6 < point && point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n(
+            '0',
+            usize::try_from(-point).unwrap_or(0),
+        ));
+        out.push_str(&digits);
     } else {
-        let exponent_form = format!("{number:e}");
-        match exponent_form.split_once('e') {
-            Some((mantissa, exponent)) if !exponent.starts_with('-') => {
-                out.push_str(mantissa);
-                out.push_str("e+");
-                out.push_str(exponent);
+        let (first, rest) = digits.split_at(1);
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        let exponent = point - 1;
+        out.push_str(if exponent < 0 { "e-" } else { "e+" });
+        out.push_str(&exponent.unsigned_abs().to_string());
+    }
+}
+
+/// The significant digits of a positive finite double as ECMAScript chooses them, and the
+/// position of the decimal point (value = 0.digits × 10^point). Rust's shortest form gives
+/// how many digits are needed; the digits are then the exact value rounded half-to-even to
+/// that many, which is ECMAScript's choice where two candidates are equally short.
+fn shortest_digits(number: f64) -> (String, i32) {
+    let shortest = format!("{number:e}");
+    let needed = shortest.split_once('e').map_or(1, |(mantissa, _)| {
+        mantissa.chars().filter(char::is_ascii_digit).count()
+    });
+    // 767 significant digits hold any double exactly.
+    let exact = format!("{number:.767e}");
+    let (mantissa, exponent) = exact.split_once('e').unwrap_or((&exact, "0"));
+    let mut point = exponent.parse::<i32>().unwrap_or(0) + 1;
+    let all: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let (kept, dropped) = all.split_at(needed.min(all.len()));
+    let mut kept = kept.to_vec();
+    let round_up = match dropped.split_first() {
+        Some((&first, rest)) if first > b'5' => true,
+        Some((b'5', rest)) if rest.iter().any(|&d| d != b'0') => true,
+        Some((b'5', _)) => kept.last().is_some_and(|&d| (d - b'0') % 2 == 1),
+        _ => false,
+    };
+    if round_up {
+        let mut index = kept.len();
+        loop {
+            if index == 0 {
+                kept.insert(0, b'1');
+                kept.pop();
+                point += 1;
+                break;
             }
-            _ => out.push_str(&exponent_form),
+            index -= 1;
+            if let Some(digit) = kept.get_mut(index) {
+                if *digit == b'9' {
+                    *digit = b'0';
+                } else {
+                    *digit += 1;
+                    break;
+                }
+            }
         }
     }
+    while kept.len() > 1 && kept.last() == Some(&b'0') {
+        kept.pop();
+    }
+    (String::from_utf8_lossy(&kept).into_owned(), point)
 }
 
 #[cfg(test)]
@@ -216,6 +291,11 @@ mod tests {
         assert_eq!(round_trip("null"), "{}");
         assert_eq!(round_trip("0"), "{}");
         assert_eq!(round_trip("[1,-0.5,1e-7]"), "[1,-0.5,1e-7]");
+        // Two shortest candidates (…155.2 and …155.3): ECMAScript takes the nearer, ties even.
+        assert_eq!(
+            round_trip("[624015576128155.25,0.000001,123e18,5e-324]"),
+            "[624015576128155.2,0.000001,123000000000000000000,5e-324]"
+        );
         assert_eq!(
             round_trip(r#"{"01":1,"10":2,"4294967295":3,"4294967294":4}"#),
             r#"{"10":2,"4294967294":4,"01":1,"4294967295":3}"#

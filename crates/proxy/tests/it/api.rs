@@ -271,3 +271,73 @@ fn random_route_paths_are_kept_alike() {
         });
     });
 }
+
+/// Random route data (nested objects with index-like keys, numbers of every magnitude,
+/// escapes) comes back from both APIs in the same text: JavaScript's key order and number
+/// formatting.
+#[test]
+fn random_route_data_reads_back_alike() {
+    use proptest::prelude::*;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pair = runtime.block_on(Pair::start(Default::default()));
+    let token = format!("token {TOKEN}");
+    let number = prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| format!("{f:e}")),
+        (-30_i32..30, 1_u32..999).prop_map(|(e, m)| format!("{m}e{e}")),
+        Just("0.1".to_owned()),
+        Just("-0".to_owned()),
+        Just("1.50".to_owned()),
+    ];
+    let key = prop_oneof![
+        Just("a".to_owned()),
+        Just("b".to_owned()),
+        Just("0".to_owned()),
+        Just("10".to_owned()),
+        Just("2".to_owned()),
+        Just("01".to_owned()),
+        Just("4294967295".to_owned()),
+        Just("é\\n\\u0001".to_owned()),
+        Just("last_activity".to_owned()),
+        Just("\\\"q\\\"".to_owned()),
+    ];
+    let leaf = prop_oneof![
+        number,
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+        Just(r#""s\u00e9\/\ud83d\ude00""#.to_owned()),
+    ];
+    let value = leaf.prop_recursive(3, 16, 4, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4)
+                .prop_map(|items| format!("[{}]", items.join(","))),
+            proptest::collection::vec((key.clone(), inner), 0..4).prop_map(|fields| {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!(r#""{k}":{v}"#))
+                    .collect();
+                format!("{{{}}}", fields.join(","))
+            }),
+        ]
+    });
+    let config = ProptestConfig {
+        cases: crate::support::random_cases(32),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(extra in value)| {
+        runtime.block_on(async {
+            let auth = Some(token.as_str());
+            let body = format!(r#"{{"x":{extra},"target":"http://127.0.0.1:1"}}"#);
+            assert_eq!(check(&pair, "POST", "/api/routes/data", auth, &body).await.status, 201, "{body}");
+            check(&pair, "GET", "/api/routes/data", auth, "").await;
+        });
+    });
+}
