@@ -226,7 +226,7 @@ fn shortest_digits(number: f64) -> (String, i32) {
     let (kept, dropped) = all.split_at(needed.min(all.len()));
     let mut kept = kept.to_vec();
     let round_up = match dropped.split_first() {
-        Some((&first, rest)) if first > b'5' => true,
+        Some((&first, _)) if first > b'5' => true,
         Some((b'5', rest)) if rest.iter().any(|&d| d != b'0') => true,
         Some((b'5', _)) => kept.last().is_some_and(|&d| (d - b'0') % 2 == 1),
         _ => false,

@@ -218,11 +218,7 @@ fn encode_path(key: &str) -> String {
 #[test]
 fn random_route_paths_are_kept_alike() {
     use proptest::prelude::*;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::support::runtime();
     let pair = runtime.block_on(Pair::start(Default::default()));
     let token = format!("token {TOKEN}");
     let segment = prop_oneof![
@@ -278,11 +274,7 @@ fn random_route_paths_are_kept_alike() {
 #[test]
 fn random_route_data_reads_back_alike() {
     use proptest::prelude::*;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::support::runtime();
     let pair = runtime.block_on(Pair::start(Default::default()));
     let token = format!("token {TOKEN}");
     let number = prop_oneof![

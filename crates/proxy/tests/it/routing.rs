@@ -280,11 +280,7 @@ async fn no_include_prefix_strips_alike() {
 #[test]
 fn random_paths_route_alike() {
     use proptest::prelude::*;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::support::runtime();
     let routed = runtime.block_on(routed(Options::default()));
     let segment = prop_oneof![
         Just("user"),

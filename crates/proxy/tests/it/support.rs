@@ -49,6 +49,15 @@ pub fn chp_binary() -> PathBuf {
     path
 }
 
+/// A runtime for a property test, which drives its async steps with `block_on`.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// How many random cases a differential property runs: `default`, or `$PROXY_DIFF_CASES`.
 pub fn random_cases(default: u32) -> u32 {
     std::env::var("PROXY_DIFF_CASES")
