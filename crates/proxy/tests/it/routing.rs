@@ -330,3 +330,43 @@ fn random_paths_route_alike() {
         runtime.block_on(same_through_both(&routed.pair, "GET", &target, &[], b""));
     });
 }
+
+/// Requests one after another on one kept-alive connection are answered alike.
+#[tokio::test]
+async fn keep_alive_connections_serve_several_requests() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let routed = routed(Options::default()).await;
+    let mut answers = Vec::new();
+    for side in [Side::Chp, Side::Embedded] {
+        let mut stream = tokio::net::TcpStream::connect(routed.pair.public(side))
+            .await
+            .unwrap();
+        let mut names = Vec::new();
+        for target in ["/user/a/1", "/user/ab/2", "/nothing/3"] {
+            let request = format!(
+                "GET {target} HTTP/1.1\r\nHost: {}\r\n\r\n",
+                crate::support::HOST
+            );
+            stream.write_all(request.as_bytes()).await.unwrap();
+            // Each echo answer carries a Content-Length: read the head, then that many bytes.
+            let mut raw = Vec::new();
+            let mut byte = [0_u8; 1];
+            while !raw.ends_with(b"\r\n\r\n") {
+                stream.read_exact(&mut byte).await.unwrap();
+                raw.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .map_or(0, |value| value.trim().parse().unwrap());
+            let mut body = vec![0_u8; length];
+            stream.read_exact(&mut body).await.unwrap();
+            let echoed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            names.push(echoed["name"].as_str().unwrap_or_default().to_owned());
+        }
+        answers.push(names);
+    }
+    assert_eq!(answers[1], answers[0]);
+    assert_eq!(answers[0], ["a", "ab", "root"]);
+}

@@ -76,6 +76,16 @@ impl WsEcho {
     }
 }
 
+/// What the tests send: a text, a small binary, and a 3 MiB binary (several reads).
+fn messages() -> [Message; 3] {
+    let big: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
+    [
+        Message::text("hello"),
+        Message::binary(vec![0_u8, 1, 2, 255]),
+        Message::binary(big),
+    ]
+}
+
 /// Connects through one side, returns what the target saw and the echoes of two messages.
 async fn talk(pair: &Pair, side: Side) -> (Value, Vec<Message>) {
     let url = format!(
@@ -92,10 +102,7 @@ async fn talk(pair: &Pair, side: Side) -> (Value, Vec<Message>) {
         let first = socket.next().await.unwrap().unwrap();
         let seen: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
         let mut echoes = Vec::new();
-        for message in [
-            Message::text("hello"),
-            Message::binary(vec![0_u8, 1, 2, 255]),
-        ] {
+        for message in messages() {
             socket.send(message).await.unwrap();
             echoes.push(socket.next().await.unwrap().unwrap());
         }
@@ -124,13 +131,7 @@ async fn websockets_are_proxied_alike_and_count_as_activity() {
     let (seen_embedded, echoes_embedded) = talk(&pair, Side::Embedded).await;
     assert_eq!(seen_embedded, seen_chp);
     assert_eq!(echoes_embedded, echoes_chp);
-    assert_eq!(
-        echoes_chp,
-        [
-            Message::text("hello"),
-            Message::binary(vec![0_u8, 1, 2, 255])
-        ]
-    );
+    assert_eq!(echoes_chp, messages());
 
     assert_ne!(
         pair.route(Side::Chp, "/user/ws").await["last_activity"],
