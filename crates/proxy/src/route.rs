@@ -89,7 +89,12 @@ pub struct Route {
 
 impl Route {
     /// A route for `path` (already cleaned) with `data`, which must hold a string `target`.
-    pub fn new(path: &str, prefix: String, mut data: Map<String, Value>, now_ms: i64) -> Self {
+    pub(crate) fn new(
+        path: &str,
+        prefix: String,
+        mut data: Map<String, Value>,
+        now_ms: i64,
+    ) -> Self {
         let target = match data.get("target") {
             Some(Value::String(target)) => Target::parse(target).map(Arc::new),
             _ => Err("the route has no string `target`".to_owned()),
