@@ -41,8 +41,9 @@ pub struct EmbeddedProxy {
 }
 
 impl EmbeddedProxy {
-    /// Binds both ports and starts serving on the current tokio runtime. With a
-    /// `default_target`, the route `/` to it exists before the first request.
+    /// Binds both ports and starts serving on the current tokio runtime (call it from
+    /// within one; the proxy's tasks run there). With a `default_target`, the route `/` to
+    /// it exists before the first request.
     pub async fn start(config: ProxyConfig) -> Result<Self, ProxyError> {
         let error_target = config
             .error_target
