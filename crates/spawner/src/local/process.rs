@@ -1,0 +1,86 @@
+//! The OS side of a server process: is a pid alive, signalling its process group, finding a
+//! free port. Safe wrappers only (nix), no `unsafe`.
+
+use crate::SpawnError;
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::{Pid, getpgid};
+
+/// Whether `pid` names a live process. A zombie (exited, not yet reaped) counts as gone;
+/// a process we may not signal (EPERM) counts as alive.
+pub(crate) fn is_alive(pid: i32) -> bool {
+    match kill(Pid::from_raw(pid), None) {
+        Ok(()) => !is_zombie(pid),
+        Err(Errno::ESRCH) => false,
+        Err(_) => true,
+    }
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+        })
+        .unwrap_or(false)
+}
+
+/// Sends `signal` to the process group that `pid` leads (the server and everything it started
+/// in its group), or to `pid` alone when it leads no group. `Ok(false)` when nothing was there.
+pub(crate) fn signal_group(pid: i32, signal: Signal) -> Result<bool, SpawnError> {
+    let target = Pid::from_raw(pid);
+    let leads_group = getpgid(Some(target))
+        .map(|group| group == target)
+        .unwrap_or(true);
+    let sent = if leads_group {
+        killpg(target, signal)
+    } else {
+        kill(target, signal)
+    };
+    match sent {
+        Ok(()) => Ok(true),
+        Err(Errno::ESRCH) => Ok(false),
+        Err(source) => Err(SpawnError::Signal {
+            pid,
+            signal: signal.as_str(),
+            source,
+        }),
+    }
+}
+
+/// Whether any process is left in process group `pgid`.
+pub fn group_exists(pgid: i32) -> bool {
+    !matches!(killpg(Pid::from_raw(pgid), None), Err(Errno::ESRCH))
+}
+
+/// `jupyterhub.utils.random_port`: a port that was free a moment ago on all interfaces.
+pub(crate) fn random_port(ip: &str) -> Result<u16, SpawnError> {
+    let any = if ip.contains(':') { "::" } else { "0.0.0.0" };
+    let listener = std::net::TcpListener::bind((any, 0)).map_err(SpawnError::NoFreePort)?;
+    Ok(listener
+        .local_addr()
+        .map_err(SpawnError::NoFreePort)?
+        .port())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+
+    #[test]
+    fn own_process_is_alive_and_an_unused_pid_is_not() {
+        assert!(is_alive(i32::try_from(std::process::id()).unwrap()));
+        assert!(!is_alive(i32::MAX - 7));
+        assert!(!signal_group(i32::MAX - 7, Signal::SIGTERM).unwrap());
+    }
+
+    #[test]
+    fn random_ports_are_bindable() {
+        let port = random_port("127.0.0.1").unwrap();
+        assert_ne!(port, 0);
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    }
+}
