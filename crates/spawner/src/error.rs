@@ -46,6 +46,19 @@ pub enum SpawnError {
         /// Why the OS refused.
         source: std::io::Error,
     },
+    /// The server's account may not run the command (like JupyterHub's "Does USER have access
+    /// to this file?").
+    #[error(
+        "cannot start `{command}` as system user `{run_as}`: permission denied: help: `{run_as}` \
+         must be able to read and execute the command, its interpreter (e.g. a venv's python and \
+         what it links to) and every directory above them"
+    )]
+    NotPermitted {
+        /// The program.
+        command: String,
+        /// The system user it was to run as.
+        run_as: String,
+    },
     /// There is no system account for the hub user, and the hub would otherwise run the server
     /// as itself.
     #[error(

@@ -27,7 +27,7 @@ pub use env::environment;
 pub use error::SpawnError;
 pub use exit::ExitStatus;
 pub use lifecycle::{Spawned, spawn};
-pub use local::{LocalProcessConfig, LocalProcessSpawner, group_exists};
+pub use local::{LocalProcessConfig, LocalProcessSpawner, process_group_alive};
 pub use progress::{ProgressEvent, ProgressLog, ProgressSubscription};
 pub use spawner::{BoxFuture, Spawner, default_wait_up};
 pub use spec::{CertPaths, HubLocation, LOCAL_PROCESS_ENV_KEEP, ServerEndpoint, SpawnSpec};

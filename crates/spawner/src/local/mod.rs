@@ -8,7 +8,7 @@ mod output;
 mod process;
 mod run_as;
 
-pub use process::group_exists;
+pub use process::process_group_alive;
 
 use crate::spawner::{BoxFuture, default_wait_up};
 use crate::wait_up::ServerUp;
@@ -256,8 +256,12 @@ impl LocalProcessSpawner {
             return Ok(());
         }
         // the leader is gone; anything it left in its group goes too
-        if let Some(group) = group {
+        if let Some(group) = group.filter(|group| process::process_group_alive(*group)) {
             process::signal_group(group, Signal::SIGKILL)?;
+            let deadline = Instant::now() + self.config.kill_timeout;
+            while process::process_group_alive(group) && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         }
         Ok(())
     }

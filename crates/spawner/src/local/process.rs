@@ -49,9 +49,25 @@ pub(crate) fn signal_group(pid: i32, signal: Signal) -> Result<bool, SpawnError>
     }
 }
 
-/// Whether any process is left in process group `pgid`.
-pub fn group_exists(pgid: i32) -> bool {
-    !matches!(killpg(Pid::from_raw(pgid), None), Err(Errno::ESRCH))
+/// Whether any live (not zombie) process is left in process group `pgid`. Reads `/proc`, so that
+/// killed processes that wait to be reaped by an init which may never do it do not count.
+pub fn process_group_alive(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return !matches!(killpg(Pid::from_raw(pgid), None), Err(Errno::ESRCH));
+    };
+    entries.filter_map(Result::ok).any(|entry| {
+        let Some(stat) = std::fs::read_to_string(entry.path().join("stat")).ok() else {
+            return false;
+        };
+        // after the command name in parentheses: state, ppid, pgrp
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("Z");
+        let group = fields.nth(1).and_then(|group| group.parse::<i32>().ok());
+        group == Some(pgid) && !state.starts_with(['Z', 'X'])
+    })
 }
 
 /// `jupyterhub.utils.random_port`: a port that was free a moment ago on all interfaces.
@@ -75,6 +91,13 @@ mod tests {
         assert!(is_alive(i32::try_from(std::process::id()).unwrap()));
         assert!(!is_alive(i32::MAX - 7));
         assert!(!signal_group(i32::MAX - 7, Signal::SIGTERM).unwrap());
+    }
+
+    #[test]
+    fn our_own_group_is_alive_and_an_unused_one_is_not() {
+        let own = nix::unistd::getpgrp().as_raw();
+        assert!(process_group_alive(own));
+        assert!(!process_group_alive(i32::MAX - 7));
     }
 
     #[test]
