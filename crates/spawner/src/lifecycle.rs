@@ -15,14 +15,23 @@ pub struct Spawned {
 }
 
 /// Starts `spec`'s server with `spawner` and waits until it answers. Progress: "Server
-/// requested" at once, the spawner's own events, then the ready event (with the server's URL) or
-/// the failed event (with the error).
+/// requested" as soon as this is called (so the spawn is pending, and readers may
+/// [`subscribe`](crate::ProgressLog::subscribe), before the returned future first runs), the
+/// spawner's own events, then the ready event (with the server's URL) or the failed event (with
+/// the error).
 ///
 /// # Errors
 /// Whatever [`Spawner::start`] or [`Spawner::wait_up`] reports, or
 /// [`SpawnError::StartTimeout`]; the server is stopped before the error is returned.
-pub async fn spawn(spawner: &dyn Spawner, spec: &SpawnSpec) -> Result<Spawned, SpawnError> {
+pub fn spawn<'a>(
+    spawner: &'a dyn Spawner,
+    spec: &'a SpawnSpec,
+) -> impl Future<Output = Result<Spawned, SpawnError>> + Send + 'a {
     spawner.progress().begin();
+    run(spawner, spec)
+}
+
+async fn run(spawner: &dyn Spawner, spec: &SpawnSpec) -> Result<Spawned, SpawnError> {
     let result = start_and_wait(spawner, spec).await;
     match &result {
         Ok(_) => spawner

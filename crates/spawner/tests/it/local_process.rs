@@ -5,6 +5,7 @@ use spawner::{
     ExitStatus, LocalProcessConfig, LocalProcessSpawner, SpawnError, Spawner, process_group_alive,
     spawn,
 };
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn quick_stop() -> LocalProcessConfig {
@@ -239,6 +240,57 @@ async fn create_system_users_makes_the_account_the_server_runs_as() {
         let _guard = GroupGuard(pid);
         assert_eq!(uid_of(pid), user.uid());
         spawner.stop(true).await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_spawn_concurrently_behind_arc_dyn_spawner_while_progress_is_followed() {
+    within(120, async {
+        let hub = HubSide::start().await;
+        let config = LocalProcessConfig {
+            allow_root: true,
+            ..quick_stop()
+        };
+        let specs = [
+            hub.spec(&format!("{}-a", unknown_user())),
+            hub.spec(&format!("{}-b", unknown_user())),
+        ];
+        let spawners: [Arc<dyn Spawner>; 2] = [
+            Arc::new(LocalProcessSpawner::new(config.clone())),
+            Arc::new(LocalProcessSpawner::new(config)),
+        ];
+        let runs = spawners.iter().zip(&specs).map(|(spawner, spec)| {
+            let (spawner, spec) = (Arc::clone(spawner), spec.clone());
+            tokio::spawn(async move {
+                let spawning = spawn(spawner.as_ref(), &spec);
+                let mut follower = spawner.progress().subscribe();
+                let reader = tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    while let Some(event) = follower.next().await {
+                        seen.push(event);
+                    }
+                    seen
+                });
+                let spawned = spawning.await.unwrap();
+                (spawned, reader.await.unwrap())
+            })
+        });
+        let mut ports = Vec::new();
+        for run in runs.collect::<Vec<_>>() {
+            let (spawned, events) = run.await.unwrap();
+            ports.push(spawned.endpoint.port);
+            let progress: Vec<Option<u8>> = events.iter().map(|event| event.progress).collect();
+            assert_eq!(progress, [Some(0), Some(50), Some(100)], "{events:?}");
+            assert!(events.last().unwrap().ready, "{events:?}");
+        }
+        assert_ne!(ports[0], ports[1]);
+        for spawner in &spawners {
+            let pid = spawner.state()["pid"].as_i64().unwrap();
+            let _guard = GroupGuard(i32::try_from(pid).unwrap());
+            spawner.stop(true).await.unwrap();
+            assert_eq!(spawner.state(), serde_json::json!({}));
+        }
     })
     .await;
 }
