@@ -246,6 +246,10 @@ impl LocalProcessSpawner {
                 break;
             }
             let pid = self.tracked().pid;
+            if signal != Signal::SIGKILL && process::ignores(pid, signal) {
+                tracing::info!(pid, %signal, "the server ignores this signal; going on to the next");
+                continue;
+            }
             tracing::debug!(pid, %signal, "stopping server");
             process::signal_group(pid, signal)?;
             gone = self.wait_for_death(timeout).await;

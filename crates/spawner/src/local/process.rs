@@ -26,6 +26,20 @@ fn is_zombie(pid: i32) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `pid` ignores `signal` (Linux: the `SigIgn` mask in `/proc/PID/status`). A server
+/// inherits ignored signals from the hub (a hub started in the background by a script ignores
+/// SIGINT), and waiting `interrupt_timeout` for a signal that cannot arrive helps no one.
+pub(crate) fn ignores(pid: i32, signal: Signal) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1u64 << (signal as i32 - 1)) != 0)
+}
+
 /// Sends `signal` to the process group that `pid` leads (the server and everything it started
 /// in its group), or to `pid` alone when it leads no group. `Ok(false)` when nothing was there.
 pub(crate) fn signal_group(pid: i32, signal: Signal) -> Result<bool, SpawnError> {
@@ -91,6 +105,23 @@ mod tests {
         assert!(is_alive(i32::try_from(std::process::id()).unwrap()));
         assert!(!is_alive(i32::MAX - 7));
         assert!(!signal_group(i32::MAX - 7, Signal::SIGTERM).unwrap());
+    }
+
+    #[test]
+    fn ignored_signals_are_read_from_proc() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "trap '' INT; sleep 5"])
+            .spawn()
+            .unwrap();
+        let pid = i32::try_from(child.id()).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !ignores(pid, Signal::SIGINT) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(ignores(pid, Signal::SIGINT));
+        assert!(!ignores(pid, Signal::SIGTERM));
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     #[test]

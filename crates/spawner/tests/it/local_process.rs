@@ -1,6 +1,8 @@
 //! The local-process spawner against the real `jupyterhub-singleuser` from PyPI.
 
-use crate::support::{GroupGuard, HubSide, TestUser, is_root, uid_of, unknown_user, within};
+use crate::support::{
+    GroupGuard, HubSide, KillOnDrop, TestUser, is_root, uid_of, unknown_user, within,
+};
 use spawner::{
     ExitStatus, LocalProcessConfig, LocalProcessSpawner, SpawnError, Spawner, process_group_alive,
     spawn,
@@ -31,12 +33,12 @@ async fn a_real_server_starts_answers_runs_as_its_user_and_stops_with_its_group(
         let hub = HubSide::start().await;
         let user = TestUser::new();
         let spawner = LocalProcessSpawner::new(quick_stop());
+        let _cleanup = KillOnDrop(&spawner);
         let spec = hub.spec(&user.name);
         let began = Instant::now();
         let spawned = spawn(&spawner, &spec).await.unwrap();
         let took = began.elapsed();
         let pid = spawner.pid().unwrap();
-        let _guard = GroupGuard(pid);
         eprintln!(
             "spawn to ready: {took:?} (server answered after {:?} of waiting)",
             spawned.up.waited
@@ -94,6 +96,7 @@ async fn a_restarted_hub_finds_the_server_by_its_saved_pid_and_stops_it() {
         drop(first); // the hub went away; the server keeps running
 
         let restarted = LocalProcessSpawner::new(quick_stop());
+        let _cleanup = KillOnDrop(&restarted);
         restarted.load_state(&saved).unwrap();
         assert_eq!(
             restarted.poll().await.unwrap(),
@@ -114,6 +117,7 @@ async fn a_command_that_exits_at_once_fails_quickly_and_clearly() {
         let hub = HubSide::start().await;
         let user = TestUser::new();
         let spawner = LocalProcessSpawner::new(quick_stop());
+        let _cleanup = KillOnDrop(&spawner);
         let mut spec = hub.spec(&user.name);
         spec.cmd = vec!["false".to_owned()];
         let began = Instant::now();
@@ -154,6 +158,7 @@ async fn a_failing_server_shows_its_stderr_and_leaves_no_process_behind() {
         let hub = HubSide::start().await;
         let user = TestUser::new();
         let spawner = LocalProcessSpawner::new(quick_stop());
+        let _cleanup = KillOnDrop(&spawner);
         let mut spec = hub.spec(&user.name);
         // a child left in the group, then a message and a failure, like a server that cannot bind
         spec.cmd = ["sh", "-c", "sleep 60 & echo 'port is busy' >&2; exit 3"]
@@ -161,7 +166,6 @@ async fn a_failing_server_shows_its_stderr_and_leaves_no_process_behind() {
             .to_vec();
         let endpoint = spawner.start(&spec).await.unwrap();
         let pid = spawner.pid().unwrap();
-        let _guard = GroupGuard(pid);
         let error = spawner
             .wait_up(&spec, &endpoint)
             .await
@@ -184,6 +188,7 @@ async fn a_hub_user_without_a_system_account_is_refused_with_both_fixes() {
     within(30, async {
         let hub = HubSide::start().await;
         let spawner = LocalProcessSpawner::new(quick_stop());
+        let _cleanup = KillOnDrop(&spawner);
         let name = unknown_user();
         let error = spawn(&spawner, &hub.spec(&name)).await.unwrap_err();
         let message = error.to_string();
@@ -210,9 +215,9 @@ async fn allow_root_runs_the_server_as_the_hub_itself() {
             allow_root: true,
             ..quick_stop()
         });
+        let _cleanup = KillOnDrop(&spawner);
         spawn(&spawner, &hub.spec(&unknown_user())).await.unwrap();
         let pid = spawner.pid().unwrap();
-        let _guard = GroupGuard(pid);
         assert_eq!(uid_of(pid), nix::unistd::geteuid().as_raw());
         let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap();
         assert_eq!(cmdline.contains("--allow-root"), is_root(), "{cmdline:?}");
@@ -235,9 +240,9 @@ async fn create_system_users_makes_the_account_the_server_runs_as() {
             create_system_users: true,
             ..quick_stop()
         });
+        let _cleanup = KillOnDrop(&spawner);
         spawn(&spawner, &hub.spec(&user.name)).await.unwrap();
         let pid = spawner.pid().unwrap();
-        let _guard = GroupGuard(pid);
         assert_eq!(uid_of(pid), user.uid());
         spawner.stop(true).await.unwrap();
     })
@@ -260,6 +265,10 @@ async fn two_servers_spawn_concurrently_behind_arc_dyn_spawner_while_progress_is
             Arc::new(LocalProcessSpawner::new(config.clone())),
             Arc::new(LocalProcessSpawner::new(config)),
         ];
+        let _cleanup: Vec<KillOnDrop<'_>> = spawners
+            .iter()
+            .map(|spawner| KillOnDrop(spawner.as_ref()))
+            .collect();
         let runs = spawners.iter().zip(&specs).map(|(spawner, spec)| {
             let (spawner, spec) = (Arc::clone(spawner), spec.clone());
             tokio::spawn(async move {
@@ -286,11 +295,39 @@ async fn two_servers_spawn_concurrently_behind_arc_dyn_spawner_while_progress_is
         }
         assert_ne!(ports[0], ports[1]);
         for spawner in &spawners {
-            let pid = spawner.state()["pid"].as_i64().unwrap();
-            let _guard = GroupGuard(i32::try_from(pid).unwrap());
             spawner.stop(true).await.unwrap();
             assert_eq!(spawner.state(), serde_json::json!({}));
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_ignores_sigint_is_not_waited_for_but_terminated() {
+    within(30, async {
+        let hub = HubSide::start().await;
+        let user = TestUser::new();
+        let spawner = LocalProcessSpawner::new(LocalProcessConfig::default()); // interrupt_timeout 30 s
+        let _cleanup = KillOnDrop(&spawner);
+        let mut spec = hub.spec(&user.name);
+        spec.cmd = [
+            "sh",
+            "-c",
+            "trap '' INT; echo trapped >&2; while true; do sleep 0.05; done",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        spawner.start(&spec).await.unwrap();
+        let pid = spawner.pid().unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let stopping = Instant::now();
+        spawner.stop(false).await.unwrap();
+        assert!(
+            stopping.elapsed() < Duration::from_secs(5),
+            "stop took {:?}",
+            stopping.elapsed()
+        );
+        assert!(!process_group_alive(pid));
     })
     .await;
 }

@@ -205,6 +205,21 @@ impl Drop for GroupGuard {
     }
 }
 
+/// Kills the process group of whatever server `spawner` has when dropped, so that a failed
+/// assertion never leaves a server running. Make it right after the spawner.
+pub struct KillOnDrop<'a>(pub &'a dyn spawner::Spawner);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.state()["pid"]
+            .as_i64()
+            .and_then(|pid| i32::try_from(pid).ok())
+        {
+            drop(GroupGuard(pid));
+        }
+    }
+}
+
 /// The `Uid:` line's real uid from `/proc/PID/status`.
 pub fn uid_of(pid: i32) -> u32 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
