@@ -1,14 +1,4 @@
-//! Starting, watching and stopping JupyterHub single-user servers.
-//!
-//! - [`SpawnSpec`]: everything the hub decides about a server before it starts;
-//!   [`environment`] turns it into JupyterHub 6.1.1's exact `Spawner.get_env()`.
-//! - [`Spawner`]: the object-safe trait the hub drives (`start`, `wait_up`, `poll`, `stop`,
-//!   state, progress); [`spawn`] runs one whole spawn with JupyterHub's timeouts and cleanup.
-//! - [`LocalProcessSpawner`]: the real thing, `jupyterhub-singleuser` as a local process.
-//! - [`ProgressEvent`], [`ProgressLog`]: the events of the progress stream.
-//!
-//! This crate knows nothing of HTTP handlers, the database or the proxy.
-
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 mod env;

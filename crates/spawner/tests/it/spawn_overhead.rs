@@ -71,8 +71,13 @@ async fn by_spawner(spec: &SpawnSpec) -> Duration {
         ..LocalProcessConfig::default()
     });
     let began = Instant::now();
-    spawn(&spawner, spec).await.unwrap();
+    let spawned = spawn(&spawner, spec).await.unwrap();
     let took = began.elapsed();
+    eprintln!(
+        "spawner: start() returned after {:?}, then the server answered after {:?}",
+        took.saturating_sub(spawned.up.waited),
+        spawned.up.waited
+    );
     let _guard = GroupGuard(spawner.pid().unwrap());
     spawner.stop(true).await.unwrap();
     took
