@@ -178,9 +178,6 @@ impl TestUser {
 impl Drop for TestUser {
     fn drop(&mut self) {
         if self.created {
-            let _ = Command::new("pkill")
-                .args(["-KILL", "-u", &self.name])
-                .status();
             let _ = Command::new("userdel")
                 .args(["-r", "--", &self.name])
                 .output();
@@ -202,6 +199,11 @@ impl Drop for GroupGuard {
             nix::unistd::Pid::from_raw(self.0),
             nix::sys::signal::Signal::SIGKILL,
         );
+        // wait for it to be gone, so that the test's system user can be removed after
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while spawner::process_group_alive(self.0) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
