@@ -100,4 +100,14 @@ mod tests {
             r#"{"a": null, "b": [true, false, 1.5]}"#,
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn dumps_is_json_that_reads_back_and_is_ascii(items in proptest::collection::vec(".*", 0..4), key in ".*") {
+            let value = json!({ key: items });
+            let text = dumps(&value);
+            proptest::prop_assert!(text.is_ascii());
+            proptest::prop_assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+        }
+    }
 }

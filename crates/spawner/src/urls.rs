@@ -141,4 +141,13 @@ mod tests {
         assert_eq!(fmt_ip_url("::1"), "[::1]");
         assert_eq!(fmt_ip_url("127.0.0.1"), "127.0.0.1");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn escaped_names_decode_back_and_hold_no_slash(name in ".*") {
+            let escaped = url_escape_path(&name);
+            proptest::prop_assert!(!escaped.contains('/'));
+            proptest::prop_assert_eq!(percent_encoding::percent_decode_str(&escaped).decode_utf8().unwrap(), name);
+        }
+    }
 }
