@@ -149,6 +149,10 @@ impl LocalProcessSpawner {
                     command: program.display().to_string(),
                     path: server_path.clone(),
                 },
+                std::io::ErrorKind::PermissionDenied => SpawnError::NotPermitted {
+                    command: program.display().to_string(),
+                    run_as: run_as.name.clone(),
+                },
                 _ => SpawnError::Launch {
                     command: program.display().to_string(),
                     run_as: run_as.name.clone(),

@@ -331,3 +331,33 @@ async fn a_server_that_ignores_sigint_is_not_waited_for_but_terminated() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_the_account_may_not_run_is_named_with_what_to_fix() {
+    within(30, async {
+        let hub = HubSide::start().await;
+        let user = TestUser::new();
+        let spawner = LocalProcessSpawner::new(quick_stop());
+        let _cleanup = KillOnDrop(&spawner);
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("not-executable");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        let mut spec = hub.spec(&user.name);
+        spec.cmd = vec![script.display().to_string()];
+        let error = spawn(&spawner, &spec).await.unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(error, SpawnError::NotPermitted { .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!(
+                "as system user `{}`: permission denied",
+                user.name
+            )),
+            "{message}"
+        );
+        assert!(spawner.progress().events().last().unwrap().failed);
+    })
+    .await;
+}
