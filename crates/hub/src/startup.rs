@@ -50,6 +50,9 @@ pub enum StartupError {
         /// Why.
         source: tokens::TokenError,
     },
+    /// The proxy could not be started, reached or given its routes.
+    #[error("the proxy: {0}")]
+    Proxy(crate::routing::RoutingError),
     /// `JUPYTERHUB_CRYPT_KEY` is not usable.
     #[error(transparent)]
     Crypt(crate::crypt::CryptError),

@@ -4,6 +4,7 @@
 //! with its key, what is wrong and what would be right.
 
 mod error;
+mod proxy;
 mod reader;
 mod services;
 
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 use toml::Table;
 
 pub use error::{ConfigErrors, ConfigProblem};
+pub use proxy::{PROXY_KEYS, ProxyKind, ProxySettings};
 use reader::Section;
 pub use services::{SERVICE_KEYS, ServiceSpec};
 
@@ -37,6 +39,7 @@ const JUPYTERHUB_KEYS: &[&str] = &[
     "token_expires_in_max_seconds",
     "authenticate_prometheus",
     "activity_resolution",
+    "proxy_class",
 ];
 const AUTHENTICATOR_KEYS: &[&str] = &["admin_users", "allowed_users", "allow_all"];
 const SPAWNER_KEYS: &[&str] = &["server_token_scopes", "oauth_client_allowed_scopes"];
@@ -44,6 +47,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("JupyterHub", JUPYTERHUB_KEYS),
     ("Authenticator", AUTHENTICATOR_KEYS),
     ("Spawner", SPAWNER_KEYS),
+    ("ConfigurableHTTPProxy", PROXY_KEYS),
 ];
 
 /// A group defined by `JupyterHub.load_groups`.
@@ -104,6 +108,8 @@ pub struct HubConfig {
     pub oauth_client_allowed_scopes: Vec<String>,
     /// `JUPYTERHUB_CRYPT_KEY` (from the environment: [`HubConfig::read_environment`]).
     pub crypt_key: Option<String>,
+    /// `JupyterHub.proxy_class` and `[ConfigurableHTTPProxy]`.
+    pub proxy: ProxySettings,
 }
 
 impl HubConfig {
@@ -134,6 +140,7 @@ impl HubConfig {
             server_token_scopes: None,
             oauth_client_allowed_scopes: Vec::new(),
             crypt_key: None,
+            proxy: ProxySettings::default(),
         }
     }
 
@@ -178,6 +185,7 @@ impl HubConfig {
 
     /// Takes the settings JupyterHub reads from the environment: `JUPYTERHUB_CRYPT_KEY`.
     pub fn read_environment(&mut self) {
+        self.proxy.read_environment();
         self.crypt_key = std::env::var("JUPYTERHUB_CRYPT_KEY")
             .ok()
             .filter(|value| !value.trim().is_empty());
@@ -237,7 +245,7 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
     let mut deprecated_admins = BTreeSet::new();
     // Checked after all sections are read: they need the scope table, which custom scopes
     // extend.
-    let (raw_roles, raw_groups, raw_services, raw_custom);
+    let (raw_roles, raw_groups, raw_services, raw_custom, proxy_class);
     {
         let mut hub = Section::new(root, "JupyterHub", JUPYTERHUB_KEYS, problems);
         let bind_url = hub.string("bind_url", "\"http://127.0.0.1:8000/\"");
@@ -281,6 +289,7 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         if let Some(seconds) = hub.integer("activity_resolution", 0..=86_400, "30") {
             config.activity_resolution = u32::try_from(seconds).unwrap_or(30);
         }
+        proxy_class = hub.string("proxy_class", "\"embedded\"");
         hub.finish(SECTIONS);
         read_urls(&mut config, bind_url, hub_bind_url, base_url, problems);
     }
@@ -310,6 +319,11 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
             config.oauth_client_allowed_scopes = scopes;
         }
         spawner.finish(SECTIONS);
+    }
+    {
+        let mut section = Section::new(root, "ConfigurableHTTPProxy", PROXY_KEYS, problems);
+        proxy::read_proxy(&mut config.proxy, proxy_class, &mut section);
+        section.finish(SECTIONS);
     }
     for name in config.admin_users.iter().chain(&config.allowed_users) {
         if let Err(invalid) = store::validate_user_name(name) {

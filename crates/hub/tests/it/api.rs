@@ -8,18 +8,26 @@ use serde_json::{Value, json};
 
 use crate::client::{Response, request};
 
-const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+pub(crate) const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
 /// A hub on a free loopback port with a throwaway SQLite database.
 pub(crate) struct TestHub {
     runtime: tokio::runtime::Runtime,
-    hub: Option<RunningHub>,
-    addr: SocketAddr,
+    pub(crate) hub: Option<RunningHub>,
+    pub(crate) addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
 impl TestHub {
     pub(crate) fn start(extra: &str) -> TestHub {
+        TestHub::start_with(
+            &format!("bind_url = \"http://127.0.0.1:0/\"\n{extra}"),
+            r#"api_url = "http://127.0.0.1:0""#,
+        )
+    }
+
+    /// A hub whose `[ConfigurableHTTPProxy]` section is `proxy`.
+    pub(crate) fn start_with(extra: &str, proxy: &str) -> TestHub {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("hub.sqlite");
         let text = format!(
@@ -33,6 +41,8 @@ load_groups = {{ team = {{ users = ["alice"] }} }}
 [Authenticator]
 admin_users = ["ada"]
 allowed_users = ["alice", "bob"]
+[ConfigurableHTTPProxy]
+{proxy}
 "#,
             db.display()
         );
