@@ -66,6 +66,8 @@ pub struct Caller {
     pub effective: EffectiveScopes,
     /// The effective scopes, parsed for decisions.
     pub parsed: ParsedScopes,
+    /// What the token is remembered under ([`crate::cache`]).
+    pub key: TokenKey,
     /// The caller widened to read itself ([`Caller::identified`]), made on first use.
     identified: OnceLock<Arc<Caller>>,
 }
@@ -107,10 +109,16 @@ pub async fn authenticate(
     let key = TokenKey::of(&secret);
     let caller = match state.cache.caller(&key, OffsetDateTime::now_utc()) {
         Some(caller) => caller,
-        None => match resolve(state, key, secret.clone()).await? {
-            Some(caller) => caller,
-            None => return Ok(None),
-        },
+        None => {
+            let _filling = state.cache.filling(&key).await;
+            match state.cache.caller(&key, OffsetDateTime::now_utc()) {
+                Some(caller) => caller,
+                None => match resolve(state, key, secret.clone()).await? {
+                    Some(caller) => caller,
+                    None => return Ok(None),
+                },
+            }
+        }
     };
     if !record_activity(state, &caller).await? {
         return Ok(Some(caller));
@@ -221,6 +229,7 @@ pub fn caller_for_token(
         facts,
         effective,
         parsed,
+        key: TokenKey::of(secret),
         identified: OnceLock::new(),
     }))
 }

@@ -778,7 +778,7 @@ fn explain_answers_would_my_token_be_allowed() {
 fn auth_state_is_stored_encrypted_and_shown_to_admins() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[JupyterHub]\nhub_bind_url = \"http://127.0.0.1:0\"\ndb_url = \"sqlite:///{}\"\n{ADMIN_ROLE}\nservices = [ {{ name = \"admin-svc\", api_token = \"{ADMIN_TOKEN}\" }} ]\n[Authenticator]\nallowed_users = [\"alice\"]\n",
+        "[JupyterHub]\nhub_bind_url = \"http://127.0.0.1:0\"\nbind_url = \"http://127.0.0.1:0/\"\ndb_url = \"sqlite:///{}\"\n{ADMIN_ROLE}\nservices = [ {{ name = \"admin-svc\", api_token = \"{ADMIN_TOKEN}\" }} ]\n[Authenticator]\nallowed_users = [\"alice\"]\n[ConfigurableHTTPProxy]\napi_url = \"http://127.0.0.1:0\"\n",
         dir.path().join("hub.sqlite").display()
     );
     let mut config = HubConfig::from_toml(&text, "test").unwrap();
