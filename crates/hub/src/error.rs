@@ -15,6 +15,8 @@ pub struct ApiError {
     pub message: Option<String>,
     /// hubcap's explanation, sent as `explanation` beside the message.
     pub explanation: Option<Value>,
+    /// Seconds for a `Retry-After` header (a 429 of `concurrent_spawn_limit`).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             status,
             message: Some(message.into()),
             explanation: None,
+            retry_after: None,
         }
     }
 
@@ -33,6 +36,7 @@ impl ApiError {
             status,
             message: None,
             explanation: None,
+            retry_after: None,
         }
     }
 
@@ -60,6 +64,13 @@ impl ApiError {
     #[must_use]
     pub fn explained(mut self, explanation: Value) -> ApiError {
         self.explanation = Some(explanation);
+        self
+    }
+
+    /// The same error with `Retry-After: seconds`.
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u32) -> ApiError {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -104,7 +115,13 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        json_response(self.status, &self.body())
+        let mut response = json_response(self.status, &self.body());
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

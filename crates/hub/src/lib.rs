@@ -14,6 +14,7 @@ pub mod error;
 pub mod membership;
 pub mod models;
 pub mod routing;
+pub mod spawning;
 mod startup;
 pub mod state;
 pub mod timestamp;
@@ -58,6 +59,7 @@ impl RunningHub {
             Ok(result) => result,
             Err(join) => Err(std::io::Error::other(join.to_string())),
         };
+        spawning::stop_all(&self.state).await;
         self.state.proxy.stop().await;
         served
     }
@@ -132,7 +134,14 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         roles: prepared.roles,
         shutdown: Notify::new(),
         cache: cache::Cache::default(),
+        servers: spawning::Servers::default(),
     });
+    if let Err(error) = spawning::restore(&state).await {
+        state.proxy.stop().await;
+        return Err(StartupError::Proxy(routing::RoutingError::Database(
+            error.message.unwrap_or_default(),
+        )));
+    }
     if let Err(error) = routing::sync_routes(&state).await {
         state.proxy.stop().await;
         return Err(StartupError::Proxy(error));
@@ -141,6 +150,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         tracing::info!(%public, "proxy listening (the hub's public address)");
     }
     let watcher = routing::spawn_watcher(Arc::clone(&state));
+    let poller = spawning::spawn_poller(Arc::clone(&state));
     let app = api::router(Arc::clone(&state));
     let signal_state = Arc::clone(&state);
     let task = tokio::spawn(async move {
@@ -148,6 +158,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
             .with_graceful_shutdown(async move { signal_state.shutdown.notified().await })
             .await;
         watcher.abort();
+        poller.abort();
         served
     });
     tracing::info!(%addr, "hub API listening");

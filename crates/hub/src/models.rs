@@ -9,6 +9,7 @@ use store::{Group, Server, Service, Token, UserDetails};
 use time::OffsetDateTime;
 
 use crate::auth::Caller;
+use crate::spawning::Phase;
 
 /// What Python's `urllib.parse.quote(s, safe="@~")` leaves alone: letters, digits, `_.-~@`.
 const PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC
@@ -83,6 +84,7 @@ pub struct UserModelOptions {
 pub fn user_model(
     caller: &Caller,
     base_url: &str,
+    live: &crate::spawning::Servers,
     details: &UserDetails,
     options: UserModelOptions,
 ) -> Map<String, Value> {
@@ -101,12 +103,9 @@ pub fn user_model(
     if allowed.is_empty() {
         return Map::new();
     }
-    // A server is "running" for `server` when it is ready; without a spawner yet, an
-    // active server counts as running.
-    let running = details
-        .servers
-        .iter()
-        .any(|server| server.name.is_empty() && server.address.is_some());
+    // `server` is the default server's URL when it is ready; `pending` its pending action.
+    let default_phase = live.phase(&user.name, "");
+    let running = default_phase.as_ref().is_some_and(Phase::is_ready);
     let mut model = Map::new();
     model.insert("kind".into(), json!("user"));
     model.insert("name".into(), json!(user.name));
@@ -121,7 +120,10 @@ pub fn user_model(
             Value::Null
         },
     );
-    model.insert("pending".into(), Value::Null);
+    model.insert(
+        "pending".into(),
+        json!(default_phase.as_ref().and_then(Phase::pending)),
+    );
     model.insert("created".into(), iso(Some(user.created)));
     model.insert("last_activity".into(), iso(user.last_activity));
     model.insert("auth_state".into(), Value::Null);
@@ -136,13 +138,17 @@ pub fn user_model(
                 user_groups: &groups,
             },
         );
-        if visible && (server.address.is_some() || options.include_stopped_servers) {
+        let active = live
+            .phase(&user.name, &server.name)
+            .is_some_and(|phase| phase.is_active());
+        if visible && (active || options.include_stopped_servers) {
             servers.insert(
                 server.name.clone(),
                 // JupyterHub lists servers from their database rows here.
                 Value::Object(server_model(
                     caller,
                     base_url,
+                    live,
                     server,
                     &groups,
                     ServerSource::Database,
@@ -175,6 +181,7 @@ pub enum ServerSource {
 pub fn server_model(
     caller: &Caller,
     base_url: &str,
+    live: &crate::spawning::Servers,
     server: &Server,
     owner_groups: &[&str],
     source: ServerSource,
@@ -201,7 +208,9 @@ pub fn server_model(
     } else {
         format!("{user_url}{}/", escape_path(&server.name))
     };
-    let active = server.address.is_some();
+    let phase = live.phase(&server.user, &server.name);
+    let ready = phase.as_ref().is_some_and(Phase::is_ready);
+    let active = phase.as_ref().is_some_and(Phase::is_active);
     let mut model = Map::new();
     model.insert("name".into(), json!(server.name));
     model.insert(
@@ -219,8 +228,11 @@ pub fn server_model(
     );
     model.insert("last_activity".into(), iso(server.last_activity));
     model.insert("started".into(), iso(server.started));
-    model.insert("pending".into(), Value::Null);
-    model.insert("ready".into(), json!(active));
+    model.insert(
+        "pending".into(),
+        json!(phase.as_ref().and_then(Phase::pending)),
+    );
+    model.insert("ready".into(), json!(ready));
     model.insert("stopped".into(), json!(!active));
     model.insert("url".into(), json!(url));
     model.insert(

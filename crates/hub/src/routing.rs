@@ -285,8 +285,9 @@ fn socket_addr(what: &'static str, url: &url::Url) -> Result<SocketAddr, Routing
     Ok(SocketAddr::new(ip, port))
 }
 
-/// The routes the hub wants now: its own at `base_url`, and one per service with a URL
-/// (`{base_url}services/NAME/`), as JupyterHub's `check_routes` wants them.
+/// The routes the hub wants now: its own at `base_url`, one per service with a URL
+/// (`{base_url}services/NAME/`) and one per ready server (`{base_url}user/NAME/[SERVER/]`),
+/// as JupyterHub's `check_routes` wants them.
 ///
 /// # Errors
 ///
@@ -329,6 +330,15 @@ pub async fn wanted_routes(
             WantedRoute { target: host, data },
         );
     }
+    for (user, name, url) in state.servers.ready() {
+        let mut data = Map::new();
+        data.insert("user".to_owned(), Value::String(user.clone()));
+        data.insert("server_name".to_owned(), Value::String(name.clone()));
+        wanted.insert(
+            crate::spawning::routespec(&state.config.base_url, &user, &name),
+            WantedRoute { target: url, data },
+        );
+    }
     Ok(wanted)
 }
 
@@ -349,7 +359,14 @@ fn host_of(url: &str) -> Option<String> {
 /// The database cannot be read, or the proxy reached.
 pub async fn sync_routes(state: &crate::state::SharedState) -> Result<(), RoutingError> {
     let wanted = wanted_routes(state).await?;
-    state.proxy.check_routes(&wanted, &[]).await
+    // A server starting or stopping keeps whatever route it has until it settles.
+    let pending: Vec<String> = state
+        .servers
+        .pending()
+        .iter()
+        .map(|(user, name)| crate::spawning::routespec(&state.config.base_url, user, name))
+        .collect();
+    state.proxy.check_routes(&wanted, &pending).await
 }
 
 /// Keeps the proxy in line while the hub runs: a started configurable-http-proxy is checked

@@ -26,6 +26,8 @@ pub struct AppState {
     pub hub_host: String,
     /// Notified when `POST /shutdown` asks the hub to stop.
     pub shutdown: Notify,
+    /// The servers the hub runs.
+    pub servers: crate::spawning::Servers,
     /// Callers and user pages remembered until the next write.
     pub cache: crate::cache::Cache,
 }

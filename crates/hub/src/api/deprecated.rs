@@ -43,6 +43,7 @@ pub async fn token_owner(
                     user_model(
                         &caller,
                         &state.config.base_url,
+                        &state.servers,
                         &details,
                         UserModelOptions::default(),
                     )

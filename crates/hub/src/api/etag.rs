@@ -19,7 +19,11 @@ pub async fn etag(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let response = next.run(request).await;
-    if !is_get || response.status() != StatusCode::OK {
+    let streamed = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/event-stream"));
+    if !is_get || response.status() != StatusCode::OK || streamed {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -121,6 +121,7 @@ pub async fn whoami(
         (Principal::User(_), Some(details)) => user_model(
             &identified,
             &state.config.base_url,
+            &state.servers,
             details,
             UserModelOptions::default(),
         ),

@@ -17,6 +17,7 @@ pub mod runtime_services;
 pub mod servers;
 pub mod services;
 pub mod shares;
+pub mod spawn;
 pub mod tokens;
 pub mod users;
 
@@ -54,6 +55,7 @@ fn api(route: MethodRouter<SharedState>) -> MethodRouter<SharedState> {
 
 fn server_routes() -> MethodRouter<SharedState> {
     api(get(servers::get)
+        .post(spawn::post)
         .put(servers::put)
         .patch(servers::patch)
         .delete(servers::delete))
@@ -132,6 +134,14 @@ pub fn router(state: SharedState) -> Router {
         .route(&at("/users/{name}/server"), server_routes())
         .route(&at("/users/{name}/servers/"), server_routes())
         .route(&at("/users/{name}/servers/{server}"), server_routes())
+        .route(
+            &at("/users/{name}/server/progress"),
+            api(get(spawn::progress)),
+        )
+        .route(
+            &at("/users/{name}/servers/{server}/progress"),
+            api(get(spawn::progress)),
+        )
         .route(
             &at("/groups"),
             api(get(groups::list).post(groups::create_many)),

@@ -1,13 +1,12 @@
-//! `/users/:name/server` and `/users/:name/servers/:server` (`UserServerAPIHandler`) for
-//! servers that are not running: read, create (`PUT`), modify (`PATCH`), remove (`DELETE`).
-//! Starting and stopping come with the spawner.
+//! `/users/:name/server` and `/users/:name/servers/:server` (`UserServerAPIHandler`): read,
+//! create (`PUT`), modify (`PATCH`), stop and remove (`DELETE`). Starting is in `spawn.rs`.
 
 use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Map, Value};
 use store::{Server, ServerUpdate, Tx};
 use unicode_normalization::UnicodeNormalization;
@@ -22,12 +21,12 @@ use crate::state::{AppState, SharedState};
 
 /// The path of a server endpoint: `user` and `server` (absent or empty for the default
 /// server).
-type ServerParams = Path<HashMap<String, String>>;
+pub(super) type ServerParams = Path<HashMap<String, String>>;
 
 /// `(user, server)` from the path.
 type ServerPath = (String, String);
 
-fn server_path(Path(mut params): ServerParams) -> ServerPath {
+pub(super) fn server_path(Path(mut params): ServerParams) -> ServerPath {
     let user = params.remove("name").unwrap_or_default();
     let server = params.remove("server").unwrap_or_default();
     (user, server)
@@ -48,12 +47,19 @@ fn server_response(
 ) -> Result<Response, ApiError> {
     let groups = tx.user_groups(&server.user)?;
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-    let model = server_model(caller, &state.config.base_url, server, &groups, source);
+    let model = server_model(
+        caller,
+        &state.config.base_url,
+        &state.servers,
+        server,
+        &groups,
+        source,
+    );
     Ok(json_response(status, &Value::Object(model)))
 }
 
 /// `_check_named_server_request`.
-fn check_named_server_request(
+pub(super) fn check_named_server_request(
     state: &AppState,
     tx: &mut Tx<'_>,
     user: &str,
@@ -99,7 +105,7 @@ fn check_named_server_request(
 }
 
 /// `get_server_json_body`: `(display_name, user_options)`.
-fn server_json_body(body: &[u8]) -> Result<(Option<String>, Option<Value>), ApiError> {
+pub(super) fn server_json_body(body: &[u8]) -> Result<(Option<String>, Option<Value>), ApiError> {
     let body = json_body(body)?;
     let Some(body) = body.filter(scopes::py_truthy) else {
         return Ok((None, None));
@@ -124,7 +130,7 @@ fn server_json_body(body: &[u8]) -> Result<(Option<String>, Option<Value>), ApiE
     }
 }
 
-fn need(scope: &'static [&'static str], (user, server): &ServerPath) -> Need {
+pub(super) fn need(scope: &'static [&'static str], (user, server): &ServerPath) -> Need {
     Need::any(scope).on_server(user, server)
 }
 
@@ -343,8 +349,9 @@ pub async fn patch(
     .await
 }
 
-/// DELETE /users/:name/server and /users/:name/servers/:server: stop (nothing runs yet,
-/// so nothing to stop) and, with `{"remove": true}`, delete a named server.
+/// DELETE /users/:name/server and /users/:name/servers/:server: stop it (204, or 202 while
+/// still stopping after `slow_stop_timeout`) and, with `{"remove": true}`, delete a named
+/// server.
 pub async fn delete(
     State(state): State<SharedState>,
     params: ServerParams,
@@ -352,12 +359,12 @@ pub async fn delete(
     body: Bytes,
 ) -> ApiResult {
     let path = server_path(params);
-    guard::write(
+    let (user, name) = path.clone();
+    let remove = guard::write(
         &state,
         &headers,
         need(&["delete:servers"], &path),
         move |state, _, membership| {
-            let (user, name) = path;
             let mut tx = membership.tx()?;
             load_user_or_404(&mut tx, &user)?;
             let options = json_body(&body)?;
@@ -382,15 +389,19 @@ pub async fn delete(
                 // JupyterHub's `user.spawners[""]` creates the default server's record.
                 tx.create_server(&user, "", None)?;
             }
-            if remove {
-                tx.delete_server(&user, &name)?;
-            }
-            let mut response = StatusCode::NO_CONTENT.into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-            Ok(response)
+            Ok(remove)
         },
     )
-    .await
+    .await?;
+    let (user, name) = path;
+    let stopped = crate::spawning::stop(&state, &user, &name).await?;
+    if let crate::spawning::Stopped::Pending = stopped {
+        return Ok(super::spawn::text_plain(StatusCode::ACCEPTED));
+    }
+    if remove {
+        state
+            .write(move |_, tx| Ok(tx.delete_server(&user, &name)?))
+            .await?;
+    }
+    Ok(super::spawn::text_plain(StatusCode::NO_CONTENT))
 }

@@ -72,6 +72,7 @@ pub async fn list(
         return Ok(hit);
     }
     let query = UserListQuery::from_request(&state, &caller, &args)?;
+    let ready_only = query.state == Some(StateFilter::Ready);
     // `Debug` prints every field of the query, strings quoted: a faithful key.
     let key = format!("{query:?}");
     let (offset, limit) = (u64::from(query.offset), u64::from(query.limit));
@@ -80,12 +81,7 @@ pub async fn list(
         None => {
             let page = state
                 .read(move |_, tx| {
-                    let mut page = query.with_store_query(|query| tx.list_users(query))?;
-                    if query.state == Some(StateFilter::Ready) {
-                        // Readiness lives in the spawner; until spawning exists, an active
-                        // server is a ready one.
-                        page.retain_ready(|_, _| true);
-                    }
+                    let page = query.with_store_query(|query| tx.list_users(query))?;
                     Ok(Arc::new(page))
                 })
                 .await?;
@@ -95,13 +91,34 @@ pub async fn list(
             page
         }
     };
+    let page = if ready_only {
+        // Readiness lives in the hub's memory: kept after pagination, as JupyterHub does.
+        let mut ready = store::UserPage::clone(&page);
+        ready.retain_ready(|user, server| {
+            state
+                .servers
+                .phase(&user.name, &server.name)
+                .is_some_and(|phase| phase.is_ready())
+        });
+        Arc::new(ready)
+    } else {
+        page
+    };
     let options = UserModelOptions {
         include_stopped_servers: args.include_stopped_servers(),
     };
     let models: Vec<Value> = page
         .users
         .iter()
-        .map(|details| user_model(&caller, &state.config.base_url, details, options))
+        .map(|details| {
+            user_model(
+                &caller,
+                &state.config.base_url,
+                &state.servers,
+                details,
+                options,
+            )
+        })
         .filter(|model| !model.is_empty())
         .map(Value::Object)
         .collect();
@@ -301,6 +318,7 @@ pub async fn create_many(
                 models.push(Value::Object(user_model(
                     caller,
                     &state.config.base_url,
+                    &state.servers,
                     &details,
                     UserModelOptions::default(),
                 )));
@@ -370,6 +388,7 @@ fn model_of(
     Ok(user_model(
         caller,
         &state.config.base_url,
+        &state.servers,
         &details,
         options,
     ))

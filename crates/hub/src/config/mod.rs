@@ -7,6 +7,7 @@ mod error;
 mod proxy;
 mod reader;
 mod services;
+mod spawner;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -20,6 +21,7 @@ pub use error::{ConfigErrors, ConfigProblem};
 pub use proxy::{PROXY_KEYS, ProxyKind, ProxySettings};
 use reader::Section;
 pub use services::{SERVICE_KEYS, ServiceSpec};
+pub use spawner::SpawnerSettings;
 
 const JUPYTERHUB_KEYS: &[&str] = &[
     "bind_url",
@@ -40,14 +42,34 @@ const JUPYTERHUB_KEYS: &[&str] = &[
     "authenticate_prometheus",
     "activity_resolution",
     "proxy_class",
+    "slow_spawn_timeout",
+    "slow_stop_timeout",
+    "concurrent_spawn_limit",
 ];
 const AUTHENTICATOR_KEYS: &[&str] = &["admin_users", "allowed_users", "allow_all"];
-const SPAWNER_KEYS: &[&str] = &["server_token_scopes", "oauth_client_allowed_scopes"];
+const SPAWNER_KEYS: &[&str] = &[
+    "server_token_scopes",
+    "oauth_client_allowed_scopes",
+    "cmd",
+    "args",
+    "allow_root",
+    "start_timeout",
+    "http_timeout",
+    "poll_interval",
+    "environment",
+    "notebook_dir",
+    "default_url",
+    "ip",
+    "port",
+    "debug",
+];
+const LOCAL_AUTHENTICATOR_KEYS: &[&str] = &["create_system_users"];
 const SECTIONS: &[(&str, &[&str])] = &[
     ("JupyterHub", JUPYTERHUB_KEYS),
     ("Authenticator", AUTHENTICATOR_KEYS),
     ("Spawner", SPAWNER_KEYS),
     ("ConfigurableHTTPProxy", PROXY_KEYS),
+    ("LocalAuthenticator", LOCAL_AUTHENTICATOR_KEYS),
 ];
 
 /// A group defined by `JupyterHub.load_groups`.
@@ -110,6 +132,8 @@ pub struct HubConfig {
     pub crypt_key: Option<String>,
     /// `JupyterHub.proxy_class` and `[ConfigurableHTTPProxy]`.
     pub proxy: ProxySettings,
+    /// How servers are started (`[Spawner]` and the spawn limits).
+    pub spawner: SpawnerSettings,
 }
 
 impl HubConfig {
@@ -141,6 +165,7 @@ impl HubConfig {
             oauth_client_allowed_scopes: Vec::new(),
             crypt_key: None,
             proxy: ProxySettings::default(),
+            spawner: SpawnerSettings::default(),
         }
     }
 
@@ -290,6 +315,7 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
             config.activity_resolution = u32::try_from(seconds).unwrap_or(30);
         }
         proxy_class = hub.string("proxy_class", "\"embedded\"");
+        spawner::read_hub_spawn_keys(&mut config.spawner, &mut hub);
         hub.finish(SECTIONS);
         read_urls(&mut config, bind_url, hub_bind_url, base_url, problems);
     }
@@ -318,7 +344,20 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         {
             config.oauth_client_allowed_scopes = scopes;
         }
+        spawner::read_spawner(&mut config.spawner, &mut spawner);
         spawner.finish(SECTIONS);
+    }
+    {
+        let mut section = Section::new(
+            root,
+            "LocalAuthenticator",
+            LOCAL_AUTHENTICATOR_KEYS,
+            problems,
+        );
+        if let Some(flag) = section.boolean("create_system_users") {
+            config.spawner.create_system_users = flag;
+        }
+        section.finish(SECTIONS);
     }
     {
         let mut section = Section::new(root, "ConfigurableHTTPProxy", PROXY_KEYS, problems);

@@ -153,6 +153,38 @@ impl<'p> Section<'p> {
             .map(|strings| strings.into_iter().collect())
     }
 
+    /// A table of strings (`{ NAME = "value" }`).
+    pub(crate) fn string_map(
+        &mut self,
+        key: &str,
+        example: &str,
+    ) -> Option<std::collections::BTreeMap<String, String>> {
+        let value = self.table.remove(key)?;
+        let Value::Table(table) = value else {
+            self.wrong_type(key, "a table of strings", &value, example);
+            return None;
+        };
+        let mut map = std::collections::BTreeMap::new();
+        for (name, value) in table {
+            match value {
+                Value::String(text) => {
+                    map.insert(name, text);
+                }
+                other => {
+                    let path = format!("{}.{name}", self.path(key));
+                    self.problems.push(
+                        ConfigProblem::new(
+                            path,
+                            format!("must be a string, not {}", type_phrase(&other)),
+                        )
+                        .help(format!("for example `{key} = {example}`")),
+                    );
+                }
+            }
+        }
+        Some(map)
+    }
+
     /// Any value, as JSON (for values that another crate checks, like `load_roles`).
     pub(crate) fn json(&mut self, key: &str) -> Option<Json> {
         let value = self.table.remove(key)?;

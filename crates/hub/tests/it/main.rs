@@ -14,3 +14,4 @@ mod cache;
 mod client;
 mod config;
 mod proxy;
+mod spawn;

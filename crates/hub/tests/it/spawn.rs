@@ -1,0 +1,189 @@
+//! Servers for real: the hub starts the real `jupyterhub-singleuser` (`scripts/setup-oracle`
+//! puts it in `.venv`), follows its progress, routes it through the proxy (the embedded one,
+//! and the real configurable-http-proxy), lets a token reach it, and stops it, leaving
+//! nothing behind.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::api::{ADMIN_ROLE, TestHub};
+use crate::client::request;
+
+fn singleuser() -> PathBuf {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/jupyterhub-singleuser");
+    assert!(
+        path.exists(),
+        "jupyterhub-singleuser not found at {}: run scripts/setup-oracle",
+        path.display()
+    );
+    path
+}
+
+/// `[Spawner]` for the tests: the venv's server, as the hub's own user (the tests may run
+/// as root, where jupyter_server needs `--allow-root`: opted in here, never by default).
+fn spawner_section() -> String {
+    format!(
+        "[Spawner]\ncmd = [{:?}]\nallow_root = true\nhttp_timeout = 60\n",
+        singleuser().display().to_string()
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts alice's server and checks everything the issue asks of a running server.
+fn start_reach_and_stop(hub: &TestHub) {
+    let running = hub.hub.as_ref().unwrap();
+    let public = running.public_addr().unwrap();
+    let started = Instant::now();
+    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
+    assert!(matches!(response.status, 201 | 202), "{}", response.body);
+    assert_eq!(response.header("content-type"), Some("text/plain"));
+
+    // The progress stream ends with the ready event.
+    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
+    assert_eq!(progress.status, 200, "{}", progress.body);
+    assert_eq!(progress.header("content-type"), Some("text/event-stream"));
+    let last = progress
+        .body
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .next_back()
+        .map(|event| serde_json::from_str::<serde_json::Value>(event).unwrap())
+        .unwrap();
+    assert_eq!(last["ready"], true, "{}", progress.body);
+    assert_eq!(last["url"], "/user/alice/");
+    eprintln!("alice's server ready in {:?}", started.elapsed());
+
+    let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+    assert_eq!(model["server"], "/user/alice/", "{model}");
+    assert_eq!(model["servers"][""]["ready"], true, "{model}");
+    assert_eq!(model["servers"][""]["pending"], json!(null));
+    let table = hub.admin("GET", "/hub/api/proxy", None).json();
+    assert_eq!(table["/user/alice/"]["data"]["user"], "alice", "{table}");
+
+    // A token of alice's reaches her server through the proxy.
+    let token = hub.token_for("alice", &["inherit"]);
+    let status = request(
+        public,
+        "GET",
+        "/user/alice/api/status",
+        Some(&token),
+        None,
+        &[],
+    );
+    assert_eq!(status.status, 200, "{}", status.body);
+    assert!(status.json()["started"].is_string(), "{}", status.body);
+    // Without a token the server sends the browser to the hub's OAuth.
+    let anonymous = request(
+        public,
+        "GET",
+        "/user/alice/files/notes.txt",
+        None,
+        None,
+        &[],
+    );
+    assert_eq!(anonymous.status, 302, "{}", anonymous.body);
+    let location = anonymous.header("location").unwrap_or_default().to_owned();
+    assert!(location.contains("/hub/api/oauth2/authorize"), "{location}");
+    // A second start while it runs is refused as JupyterHub refuses it.
+    let again = hub.admin("POST", "/hub/api/users/alice/server", None);
+    assert_eq!(again.status, 400);
+    assert_eq!(again.json()["message"], "alice is already running");
+
+    let stopped = hub.admin("DELETE", "/hub/api/users/alice/server", None);
+    assert_eq!(stopped.status, 204, "{}", stopped.body);
+    let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+    assert_eq!(model["server"], json!(null), "{model}");
+    assert_eq!(model["servers"], json!({}), "{model}");
+    let table = hub.admin("GET", "/hub/api/proxy", None).json();
+    assert!(table.get("/user/alice/").is_none(), "{table}");
+    let gone = request(
+        public,
+        "GET",
+        "/user/alice/api/status",
+        Some(&token),
+        None,
+        &[],
+    );
+    assert_ne!(gone.status, 200, "{}", gone.body);
+    // Its server token is gone with it.
+    let tokens = hub.admin("GET", "/hub/api/users/alice/tokens", None).json();
+    let notes: Vec<&str> = tokens["api_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["note"].as_str())
+        .collect();
+    assert!(
+        !notes.iter().any(|n| n.starts_with("Server at")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_real_server_starts_behind_the_embedded_proxy_and_stops() {
+    let hub = TestHub::start_with(
+        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\""),
+        &format!("api_url = \"http://127.0.0.1:0\"\n{}", spawner_section()),
+    );
+    start_reach_and_stop(&hub);
+}
+
+#[test]
+fn a_real_server_starts_behind_configurable_http_proxy_and_stops() {
+    let chp = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.chp/node_modules/.bin/configurable-http-proxy");
+    assert!(chp.exists(), "run scripts/setup-chp");
+    let hub = TestHub::start_with(
+        &format!(
+            "{ADMIN_ROLE}\nproxy_class = \"configurable-http-proxy\"\nbind_url = \"http://127.0.0.1:{}/\"",
+            free_port()
+        ),
+        &format!(
+            "api_url = \"http://127.0.0.1:{}\"\ncommand = [{:?}]\n{}",
+            free_port(),
+            chp.display().to_string(),
+            spawner_section()
+        ),
+    );
+    start_reach_and_stop(&hub);
+}
+
+#[test]
+fn a_server_that_cannot_start_says_why_and_leaves_nothing() {
+    let hub = TestHub::start_with(
+        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\""),
+        "api_url = \"http://127.0.0.1:0\"\n[Spawner]\ncmd = [\"false\"]\nallow_root = true\n",
+    );
+    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
+    assert_eq!(response.status, 500, "{}", response.body);
+    let message = response.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("Spawner failed to start"), "{message}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let model = loop {
+        let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+        if model["pending"].is_null() || Instant::now() > deadline {
+            break model;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(model["server"], json!(null), "{model}");
+    let table = hub.admin("GET", "/hub/api/proxy", None).json();
+    assert!(table.get("/user/alice/").is_none(), "{table}");
+    // The progress stream reports the failure.
+    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
+    assert!(
+        progress.body.contains("\"failed\": true"),
+        "{}",
+        progress.body
+    );
+}
