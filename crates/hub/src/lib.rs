@@ -59,7 +59,9 @@ impl RunningHub {
             Ok(result) => result,
             Err(join) => Err(std::io::Error::other(join.to_string())),
         };
-        spawning::stop_all(&self.state).await;
+        if self.state.config.cleanup_servers {
+            spawning::stop_all(&self.state).await;
+        }
         self.state.proxy.stop().await;
         served
     }

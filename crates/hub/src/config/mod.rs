@@ -45,6 +45,7 @@ const JUPYTERHUB_KEYS: &[&str] = &[
     "slow_spawn_timeout",
     "slow_stop_timeout",
     "concurrent_spawn_limit",
+    "cleanup_servers",
 ];
 const AUTHENTICATOR_KEYS: &[&str] = &["admin_users", "allowed_users", "allow_all"];
 const SPAWNER_KEYS: &[&str] = &[
@@ -134,6 +135,9 @@ pub struct HubConfig {
     pub proxy: ProxySettings,
     /// How servers are started (`[Spawner]` and the spawn limits).
     pub spawner: SpawnerSettings,
+    /// `JupyterHub.cleanup_servers`: stop every server when the hub stops (otherwise the
+    /// next start finds them again).
+    pub cleanup_servers: bool,
 }
 
 impl HubConfig {
@@ -166,6 +170,7 @@ impl HubConfig {
             crypt_key: None,
             proxy: ProxySettings::default(),
             spawner: SpawnerSettings::default(),
+            cleanup_servers: true,
         }
     }
 
@@ -316,6 +321,9 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         }
         proxy_class = hub.string("proxy_class", "\"embedded\"");
         spawner::read_hub_spawn_keys(&mut config.spawner, &mut hub);
+        if let Some(flag) = hub.boolean("cleanup_servers") {
+            config.cleanup_servers = flag;
+        }
         hub.finish(SECTIONS);
         read_urls(&mut config, bind_url, hub_bind_url, base_url, problems);
     }

@@ -12,6 +12,7 @@ pub(crate) const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
 /// A hub on a free loopback port with a throwaway SQLite database.
 pub(crate) struct TestHub {
+    text: String,
     runtime: tokio::runtime::Runtime,
     pub(crate) hub: Option<RunningHub>,
     pub(crate) addr: SocketAddr,
@@ -30,10 +31,16 @@ impl TestHub {
     pub(crate) fn start_with(extra: &str, proxy: &str) -> TestHub {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("hub.sqlite");
+        // Any free port for the hub, unless the test fixes one.
+        let hub_bind = if extra.contains("hub_bind_url") {
+            ""
+        } else {
+            "hub_bind_url = \"http://127.0.0.1:0\""
+        };
         let text = format!(
             r#"
 [JupyterHub]
-hub_bind_url = "http://127.0.0.1:0"
+{hub_bind}
 db_url = "sqlite:///{}"
 services = [ {{ name = "admin-svc", api_token = "{ADMIN_TOKEN}" }} ]
 load_groups = {{ team = {{ users = ["alice"] }} }}
@@ -55,11 +62,23 @@ allowed_users = ["alice", "bob"]
         let hub = runtime.block_on(hub::start(config)).unwrap();
         let addr = hub.addr;
         TestHub {
+            text,
             runtime,
             hub: Some(hub),
             addr,
             _dir: dir,
         }
+    }
+
+    /// Stops the hub and starts it again with the same configuration and database.
+    pub(crate) fn restart(&mut self) {
+        if let Some(hub) = self.hub.take() {
+            self.runtime.block_on(hub.stop()).unwrap();
+        }
+        let config = HubConfig::from_toml(&self.text, "test").unwrap();
+        let hub = self.runtime.block_on(hub::start(config)).unwrap();
+        self.addr = hub.addr;
+        self.hub = Some(hub);
     }
 
     pub(crate) fn call(

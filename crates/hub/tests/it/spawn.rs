@@ -187,3 +187,46 @@ fn a_server_that_cannot_start_says_why_and_leaves_nothing() {
         progress.body
     );
 }
+
+#[test]
+fn a_restarted_hub_finds_its_running_server_and_routes_it_again() {
+    // Fixed ports: the restarted hub must listen where the server was told the hub is.
+    let (hub_port, public_port) = (free_port(), free_port());
+    let mut hub = TestHub::start_with(
+        &format!(
+            "{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:{public_port}/\"\nhub_bind_url = \"http://127.0.0.1:{hub_port}\"\ncleanup_servers = false"
+        ),
+        &format!("api_url = \"http://127.0.0.1:0\"\n{}", spawner_section()),
+    );
+    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
+    assert!(matches!(response.status, 201 | 202), "{}", response.body);
+    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
+    assert!(
+        progress.body.contains("\"ready\": true"),
+        "{}",
+        progress.body
+    );
+    let token = hub.token_for("alice", &["inherit"]);
+
+    hub.restart();
+    let running = hub.hub.as_ref().unwrap();
+    let public = running.public_addr().unwrap();
+    let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+    assert_eq!(model["servers"][""]["ready"], true, "{model}");
+    let table = hub.admin("GET", "/hub/api/proxy", None).json();
+    assert_eq!(table["/user/alice/"]["data"]["user"], "alice", "{table}");
+    let status = request(
+        public,
+        "GET",
+        "/user/alice/api/status",
+        Some(&token),
+        None,
+        &[],
+    );
+    assert_eq!(status.status, 200, "{}", status.body);
+
+    let stopped = hub.admin("DELETE", "/hub/api/users/alice/server", None);
+    assert_eq!(stopped.status, 204, "{}", stopped.body);
+    let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+    assert_eq!(model["servers"], json!({}), "{model}");
+}
