@@ -11,8 +11,10 @@ pub mod cache;
 pub mod config;
 pub mod crypt;
 pub mod error;
+pub mod login;
 pub mod membership;
 pub mod models;
+pub mod oauth;
 mod startup;
 pub mod state;
 pub mod timestamp;
@@ -106,7 +108,12 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         Some(value) => crypt::CryptKeeper::from_env_value(value).map_err(StartupError::Crypt)?,
         None => crypt::CryptKeeper::default(),
     };
+    let cookie_secret = login::CookieSecret::load(
+        config.login.cookie_secret_env.as_deref(),
+        &config.login.cookie_secret_file,
+    )?;
     let state = Arc::new(AppState {
+        cookie_secret,
         crypt,
         config,
         store,

@@ -50,6 +50,9 @@ pub enum StartupError {
         /// Why.
         source: tokens::TokenError,
     },
+    /// The cookie secret cannot be had.
+    #[error(transparent)]
+    CookieSecret(#[from] crate::login::CookieSecretError),
     /// `JUPYTERHUB_CRYPT_KEY` is not usable.
     #[error(transparent)]
     Crypt(crate::crypt::CryptError),
@@ -122,6 +125,7 @@ fn apply(tx: &mut Tx<'_>, config: &HubConfig) -> Result<RoleStore, StartupError>
     let new_admins = init_users(tx, config)?;
     init_groups(tx, config)?;
     init_services(tx, config)?;
+    crate::oauth::clients::sync_service_clients(tx, config)?;
     let roles = init_roles(tx, config, &new_admins)?;
     init_api_tokens(tx, &new_tokens, &roles)?;
     Ok(roles)

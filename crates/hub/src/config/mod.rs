@@ -4,6 +4,7 @@
 //! with its key, what is wrong and what would be right.
 
 mod error;
+mod login;
 mod reader;
 mod services;
 
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 use toml::Table;
 
 pub use error::{ConfigErrors, ConfigProblem};
+pub use login::{AuthenticatorClass, LoginConfig};
 use reader::Section;
 pub use services::{SERVICE_KEYS, ServiceSpec};
 
@@ -37,13 +39,24 @@ const JUPYTERHUB_KEYS: &[&str] = &[
     "token_expires_in_max_seconds",
     "authenticate_prometheus",
     "activity_resolution",
+    "authenticator_class",
+    "cookie_secret_file",
+    "cookie_max_age_days",
+    "oauth_token_expires_in",
 ];
-const AUTHENTICATOR_KEYS: &[&str] = &["admin_users", "allowed_users", "allow_all"];
+const AUTHENTICATOR_KEYS: &[&str] = &[
+    "admin_users",
+    "allowed_users",
+    "allow_all",
+    "blocked_users",
+    "allow_existing_users",
+];
 const SPAWNER_KEYS: &[&str] = &["server_token_scopes", "oauth_client_allowed_scopes"];
 const SECTIONS: &[(&str, &[&str])] = &[
     ("JupyterHub", JUPYTERHUB_KEYS),
     ("Authenticator", AUTHENTICATOR_KEYS),
     ("Spawner", SPAWNER_KEYS),
+    ("DummyAuthenticator", login::DUMMY_KEYS),
 ];
 
 /// A group defined by `JupyterHub.load_groups`.
@@ -104,6 +117,8 @@ pub struct HubConfig {
     pub oauth_client_allowed_scopes: Vec<String>,
     /// `JUPYTERHUB_CRYPT_KEY` (from the environment: [`HubConfig::read_environment`]).
     pub crypt_key: Option<String>,
+    /// The authenticator, the cookie secret and the lifetimes of logins and OAuth tokens.
+    pub login: LoginConfig,
 }
 
 impl HubConfig {
@@ -134,6 +149,7 @@ impl HubConfig {
             server_token_scopes: None,
             oauth_client_allowed_scopes: Vec::new(),
             crypt_key: None,
+            login: LoginConfig::default(),
         }
     }
 
@@ -179,6 +195,9 @@ impl HubConfig {
     /// Takes the settings JupyterHub reads from the environment: `JUPYTERHUB_CRYPT_KEY`.
     pub fn read_environment(&mut self) {
         self.crypt_key = std::env::var("JUPYTERHUB_CRYPT_KEY")
+            .ok()
+            .filter(|value| !value.trim().is_empty());
+        self.login.cookie_secret_env = std::env::var("JPY_COOKIE_SECRET")
             .ok()
             .filter(|value| !value.trim().is_empty());
     }
@@ -281,6 +300,7 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         if let Some(seconds) = hub.integer("activity_resolution", 0..=86_400, "30") {
             config.activity_resolution = u32::try_from(seconds).unwrap_or(30);
         }
+        login::read_hub_keys(&mut hub, &mut config.login);
         hub.finish(SECTIONS);
         read_urls(&mut config, bind_url, hub_bind_url, base_url, problems);
     }
@@ -297,8 +317,22 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         }
         if let Some(flag) = auth.boolean("allow_all") {
             config.allow_all = flag;
+            config.login.allow_all_set = true;
         }
+        login::read_authenticator_keys(&mut auth, &mut config.login);
         auth.finish(SECTIONS);
+    }
+    {
+        let mut dummy = Section::new(root, "DummyAuthenticator", login::DUMMY_KEYS, problems);
+        login::read_dummy(&mut dummy, &mut config.login);
+        dummy.finish(SECTIONS);
+    }
+    // DummyAuthenticator allows everyone unless told whom (its `allow_all` default).
+    if config.login.authenticator == AuthenticatorClass::Dummy
+        && !config.login.allow_all_set
+        && config.allowed_users.is_empty()
+    {
+        config.allow_all = true;
     }
     {
         let mut spawner = Section::new(root, "Spawner", SPAWNER_KEYS, problems);

@@ -114,6 +114,24 @@ impl<'p> Section<'p> {
         }
     }
 
+    /// A number (whole or decimal).
+    pub(crate) fn number(&mut self, key: &str, example: &str) -> Option<f64> {
+        match self.table.remove(key)? {
+            Value::Float(number) => Some(number),
+            #[allow(clippy::cast_precision_loss, reason = "a setting's size")]
+            Value::Integer(number) => Some(number as f64),
+            other => {
+                self.wrong_type(key, "a number", &other, example);
+                None
+            }
+        }
+    }
+
+    /// Records a problem found in a value this section gave.
+    pub(crate) fn problem(&mut self, problem: ConfigProblem) {
+        self.problems.push(problem);
+    }
+
     /// A list of strings.
     pub(crate) fn strings(&mut self, key: &str, example: &str) -> Option<Vec<String>> {
         let value = self.table.remove(key)?;

@@ -20,13 +20,13 @@ pub(crate) struct TestHub {
 
 impl TestHub {
     pub(crate) fn start(extra: &str) -> TestHub {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("hub.sqlite");
-        let text = format!(
-            r#"
+        TestHub::with_config(|dir| {
+            format!(
+                r#"
 [JupyterHub]
 hub_bind_url = "http://127.0.0.1:0"
 db_url = "sqlite:///{}"
+cookie_secret_file = "{}"
 services = [ {{ name = "admin-svc", api_token = "{ADMIN_TOKEN}" }} ]
 load_groups = {{ team = {{ users = ["alice"] }} }}
 {extra}
@@ -34,8 +34,16 @@ load_groups = {{ team = {{ users = ["alice"] }} }}
 admin_users = ["ada"]
 allowed_users = ["alice", "bob"]
 "#,
-            db.display()
-        );
+                dir.join("hub.sqlite").display(),
+                dir.join("cookie_secret").display()
+            )
+        })
+    }
+
+    /// A hub whose whole configuration `text` makes, given the throwaway directory.
+    pub(crate) fn with_config(text: impl FnOnce(&std::path::Path) -> String) -> TestHub {
+        let dir = tempfile::tempdir().unwrap();
+        let text = text(dir.path());
         let config = HubConfig::from_toml(&text, "test").unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -50,6 +58,16 @@ allowed_users = ["alice", "bob"]
             addr,
             _dir: dir,
         }
+    }
+
+    /// Where the hub listens.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The throwaway directory (database, cookie secret).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub(crate) fn call(
@@ -772,6 +790,7 @@ fn auth_state_is_stored_encrypted_and_shown_to_admins() {
         dir.path().join("hub.sqlite").display()
     );
     let mut config = HubConfig::from_toml(&text, "test").unwrap();
+    config.login.cookie_secret_file = dir.path().join("cookie_secret");
     config.crypt_key =
         Some("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into());
     let runtime = tokio::runtime::Runtime::new().unwrap();

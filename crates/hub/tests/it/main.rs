@@ -13,3 +13,4 @@ mod api;
 mod cache;
 mod client;
 mod config;
+mod oauth;
