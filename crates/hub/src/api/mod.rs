@@ -208,6 +208,10 @@ pub fn router(state: SharedState) -> Router {
         .route(&at("/metrics"), get(metrics::metrics))
         .route(&at("/health"), get(hub::health))
         .fallback(move |request: Request| not_found(api_prefix.clone(), request))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::login::api_cookie::middleware,
+        ))
         .layer(middleware::from_fn(etag::etag))
         .layer(middleware::from_fn(common_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -2,6 +2,7 @@
 //! signed with the cookie secret, the session id and JupyterHub's XSRF rules. The OAuth
 //! provider (`crate::oauth`) builds on the browser's login found here.
 
+pub mod api_cookie;
 pub mod authenticator;
 pub mod cookies;
 pub mod html;

@@ -13,4 +13,5 @@ mod api;
 mod cache;
 mod client;
 mod config;
+mod login;
 mod oauth;
