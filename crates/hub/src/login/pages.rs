@@ -228,7 +228,8 @@ async fn log_in(
                 }
                 Some(_) => {}
             }
-            Ok(tx.find_user(&name)?)
+            // loading the user records its default server, as JupyterHub's User wrapper does
+            Ok(crate::api::users::load_user(tx, &name)?)
         })
         .await
 }

@@ -521,3 +521,65 @@ fn expired_codes_are_refused() {
     assert_eq!(response.status, 400);
     assert_eq!(response.body, r#"{"error": "invalid_grant"}"#);
 }
+
+#[test]
+fn a_users_own_server_needs_no_confirmation_and_others_are_refused() {
+    let hub = start();
+    let mut alice = log_in(&hub, "alice");
+    let mut bob = log_in(&hub, "bob");
+    // what the spawner does at start: the server's client, its secret the server's token
+    let server_token = "5e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e";
+    let db = hub.dir().join("hub.sqlite");
+    let store = store::Store::open(&format!("sqlite:///{}", db.display())).unwrap();
+    store
+        .write_with::<_, store::StoreError>(|tx| {
+            let hash =
+                tokens::TokenHash::for_storage(server_token, tokens::Origin::Generated).unwrap();
+            tx.create_oauth_client(&store::NewOAuthClient {
+                identifier: "jupyterhub-user-alice",
+                description: Some("Server at /user/alice/"),
+                secret: Some(&hash),
+                redirect_uri: Some("/user/alice/oauth_callback"),
+                allowed_scopes: &["access:servers!server=alice/".to_owned()],
+            })?;
+            tx.update_server(
+                "alice",
+                "",
+                &store::ServerUpdate {
+                    oauth_client_id: Some(Some("jupyterhub-user-alice")),
+                    ..store::ServerUpdate::default()
+                },
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let path = "/hub/api/oauth2/authorize?client_id=jupyterhub-user-alice&redirect_uri=%2Fuser%2Falice%2Foauth_callback&response_type=code&state=s";
+    let own = browse(&hub, &mut alice, "GET", path, None);
+    assert_eq!(own.status, 302, "{}", own.body);
+    let location = own.header("location").unwrap().to_owned();
+    assert!(
+        location.starts_with("/user/alice/oauth_callback?code="),
+        "{location}"
+    );
+    let code = query_value(&location, "code").unwrap();
+    let other = browse(&hub, &mut bob, "GET", path, None);
+    assert_eq!(other.status, 403);
+    assert!(
+        other
+            .body
+            .contains("You do not have permission to access Server at /user/alice/"),
+        "{}",
+        other.body
+    );
+    let token = token_request(
+        &hub,
+        &format!(
+            "client_id=jupyterhub-user-alice&client_secret={server_token}&grant_type=authorization_code&code={code}&redirect_uri=%2Fuser%2Falice%2Foauth_callback"
+        ),
+    );
+    assert_eq!(token.status, 200, "{}", token.body);
+    assert_eq!(
+        token.json()["scope"],
+        "access:servers!server=alice/ read:users:groups!user read:users:name!user"
+    );
+}
