@@ -65,6 +65,7 @@ def make(seed, now=None):
     tokens_read_cases(cs)
     shares_read_cases(cs)
     proxy_cases(cs)
+    oauth_cases(cs)
     users_write_cases(cs, now)
     groups_write_cases(cs)
     services_write_cases(cs)
@@ -72,6 +73,50 @@ def make(seed, now=None):
     shares_write_cases(cs)
     final_cases(cs)
     return cs.items
+
+
+# --- oauth (the token endpoint's errors, the authorize endpoint without a login) ----------
+
+
+def oauth_cases(cs):
+    O = "oauth"
+    token = "/hub/api/oauth2/token"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    redirect = "http%3A%2F%2F127.0.0.1%3A19999%2Foauth_callback"
+    secret = "{{secret:svc:bare-svc}}"
+    client = f"client_id=service-bare-svc&client_secret={secret}"
+
+    def post(id_, raw, expect):
+        cs.add(f"oauth.token.{id_}", O, "POST", token, None, expect, headers=form, raw=raw)
+
+    post("grant-type", "grant_type=client_credentials", 400)
+    post("no-grant-type", "code=x", 400)
+    post("no-code", "grant_type=authorization_code", 400)
+    post("duplicate-redirect", f"grant_type=authorization_code&code=x&{client}"
+         f"&redirect_uri={redirect}&redirect_uri={redirect}", 400)
+    post("unknown-client", "grant_type=authorization_code&code=x&client_id=nobody"
+         "&client_secret=x", 401)
+    post("no-secret", "grant_type=authorization_code&code=x&client_id=service-bare-svc", 401)
+    post("wrong-secret", "grant_type=authorization_code&code=x&client_id=service-bare-svc"
+         "&client_secret=wrong", 401)
+    post("secretless-client", "grant_type=authorization_code&code=x&client_id=jupyterhub"
+         "&client_secret=x", 401)
+    post("unknown-code", f"grant_type=authorization_code&code=nope&{client}"
+         f"&redirect_uri={redirect}", 400)
+    post("openid", f"grant_type=openid&code=nope&{client}", 400)
+    # with the service's token as well (HubAuth always sends it)
+    cs.add("oauth.token.with-token", O, "POST", token, "svc:bare-svc", 400, headers=form,
+           raw=f"grant_type=authorization_code&code=nope&{client}")
+    authorize = "/hub/api/oauth2/authorize"
+    cs.add("oauth.authorize.anonymous", O, "GET", authorize, None, 302,
+           query=f"client_id=service-bare-svc&redirect_uri={redirect}&response_type=code"
+           "&state=st4te")
+    cs.add("oauth.authorize.anonymous-bare", O, "GET", authorize, None, 302)
+    cs.add("oauth.authorize.token-only", O, "GET", authorize, "bob", 302,
+           query="client_id=service-bare-svc&response_type=code")
+    cs.add("oauth.authorize.post-anonymous", O, "POST", authorize, None, 403, headers=form,
+           raw="scopes=identify")
+    cs.add("oauth.logout.anonymous", O, "GET", "/hub/logout", None, 302)
 
 
 # --- hub ----------------------------------------------------------------------------------
