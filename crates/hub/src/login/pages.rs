@@ -115,6 +115,7 @@ pub async fn login_get(State(state): State<SharedState>, uri: Uri, headers: Head
         ));
     }
     let username = args.get("username").unwrap_or("").to_owned();
+    browser.refresh_xsrf_cookie(&state);
     let response = login_form(&state, &mut browser, &args, StatusCode::OK, None, &username);
     browser.finish(response)
 }

@@ -153,6 +153,20 @@ impl Browser {
         token
     }
 
+    /// Sets the XSRF cookie to the current token on a navigation, even when the browser has
+    /// it already (the login page restarts its hour, as JupyterHub's does).
+    pub fn refresh_xsrf_cookie(&mut self, state: &SharedState) {
+        let token = self.xsrf_token(state);
+        let navigate = self
+            .headers
+            .get("sec-fetch-mode")
+            .and_then(|value| value.to_str().ok())
+            .is_none_or(|mode| mode == "navigate");
+        if navigate {
+            self.set_xsrf_cookie(state, token);
+        }
+    }
+
     fn set_xsrf_cookie(&mut self, state: &SharedState, token: String) {
         self.set_cookies
             .retain(|cookie| !cookie.line().starts_with("_xsrf="));
