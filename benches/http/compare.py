@@ -99,11 +99,14 @@ def start_hubcap(workdir):
         f"""
 [JupyterHub]
 hub_bind_url = "http://127.0.0.1:{port}"
+bind_url = "http://127.0.0.1:0/"
 db_url = "sqlite:///{workdir}/hubcap.sqlite"
 services = [ {{ name = "admin-svc", api_token = "{TOKEN}" }} ]
 load_roles = [ {{ name = "admin", services = ["admin-svc"] }} ]
 [Authenticator]
 allow_all = true
+[ConfigurableHTTPProxy]
+api_url = "http://127.0.0.1:0"
 """
     )
     started = time.monotonic()

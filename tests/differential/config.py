@@ -122,5 +122,8 @@ def hubcap_config(w, tokens, ports, workdir):
         f"allowed_users = {_toml(world.ALLOWED_USERS)}",
         f"allow_all = {_toml(world.ALLOW_ALL)}",
         "",
+        "[ConfigurableHTTPProxy]",
+        f"api_url = {_toml('http://127.0.0.1:%d' % ports['proxy_api'])}",
+        "",
     ]
     return "\n".join(lines)

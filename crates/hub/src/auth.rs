@@ -66,6 +66,8 @@ pub struct Caller {
     pub effective: EffectiveScopes,
     /// The effective scopes, parsed for decisions.
     pub parsed: ParsedScopes,
+    /// What the token is remembered under ([`crate::cache`]).
+    pub key: TokenKey,
     /// The caller widened to read itself ([`Caller::identified`]), made on first use.
     identified: OnceLock<Arc<Caller>>,
 }
@@ -108,10 +110,16 @@ pub async fn authenticate(
     let key = TokenKey::of(&secret);
     let caller = match state.cache.caller(&key, OffsetDateTime::now_utc()) {
         Some(caller) => caller,
-        None => match resolve(state, key, secret.clone()).await? {
-            Some(caller) => caller,
-            None => return Ok(None),
-        },
+        None => {
+            let _filling = state.cache.filling(&key).await;
+            match state.cache.caller(&key, OffsetDateTime::now_utc()) {
+                Some(caller) => caller,
+                None => match resolve(state, key, secret.clone()).await? {
+                    Some(caller) => caller,
+                    None => return Ok(None),
+                },
+            }
+        }
     };
     if !record_activity(state, &caller).await? {
         return Ok(Some(caller));
@@ -196,11 +204,17 @@ pub fn caller_for_token(
     let Some(token) = find_token(tx, secret)? else {
         return Ok(None);
     };
-    caller_for(state, tx, token).map(Some)
+    caller_for(state, tx, token, TokenKey::of(secret)).map(Some)
 }
 
-/// The caller holding `token` (a stored one, or a cookie session's stand-in).
-fn caller_for(state: &AppState, tx: &mut Tx<'_>, token: store::Token) -> Result<Caller, ApiError> {
+/// The caller holding `token` (a stored one, or a cookie session's stand-in), remembered
+/// under `key`.
+fn caller_for(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    token: store::Token,
+    key: TokenKey,
+) -> Result<Caller, ApiError> {
     let principal = match &token.owner {
         store::Owner::User(name) => Principal::User(name.clone()),
         store::Owner::Service(name) => Principal::Service(name.clone()),
@@ -227,6 +241,7 @@ fn caller_for(state: &AppState, tx: &mut Tx<'_>, token: store::Token) -> Result<
         facts,
         effective,
         parsed,
+        key,
         identified: OnceLock::new(),
     })
 }
@@ -242,11 +257,14 @@ pub fn caller_for_cookie_user(
     tx: &mut Tx<'_>,
     name: &str,
 ) -> Result<Option<Caller>, ApiError> {
-    if tx.find_user(name)?.is_none() {
+    let Some(user) = tx.find_user(name)? else {
         return Ok(None);
-    }
+    };
     let token = crate::login::api_cookie::session_token(name)?;
-    caller_for(state, tx, token).map(Some)
+    // answers remembered for this caller are the user's own: keyed by name and login, in a
+    // form no token secret has (a NUL byte)
+    let key = TokenKey::of(&format!("\0cookie\0{}\0{name}", user.cookie_id));
+    caller_for(state, tx, token, key).map(Some)
 }
 
 /// The unexpired token `secret`, if any. Tokens longer than JupyterHub's maximum are

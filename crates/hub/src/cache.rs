@@ -30,6 +30,8 @@ use crate::auth::Caller;
 const MAX_CALLERS: usize = 4096;
 /// How many user-list pages are remembered at once.
 const MAX_PAGES: usize = 256;
+/// How many rendered answers are remembered at once.
+const MAX_ANSWERS: usize = 512;
 
 /// The key a token is remembered under: the SHA-256 of its secret, so that the cache holds
 /// no secret and a lookup cannot succeed without the secret itself.
@@ -43,16 +45,35 @@ impl TokenKey {
     }
 }
 
+/// A rendered `200` JSON answer, with its `Etag`, as remembered for one caller and URL.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// The JSON body.
+    pub body: axum::body::Bytes,
+    /// Its `Etag` (quoted SHA-1, as tornado computes it).
+    pub etag: String,
+}
+
+/// What an answer is remembered under: the caller's token and what identifies the request
+/// (its method, path and query, and the headers that change the answer).
+pub type AnswerKey = (TokenKey, String);
+
 /// A database generation: the number of write transactions that had ended when a read began.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Generation(u64);
 
+/// How many locks misses of remembered answers are spread over ([`Cache::filling`]).
+const FILL_STRIPES: usize = 16;
+
 /// The hub's memory between requests (see the module documentation).
 #[derive(Default)]
 pub struct Cache {
+    /// One request at a time renders a missing answer; the others wait and take it.
+    fill_stripes: [tokio::sync::Mutex<()>; FILL_STRIPES],
     generation: AtomicU64,
     callers: Generational<TokenKey, Arc<Caller>>,
     user_pages: Generational<String, Arc<store::UserPage>>,
+    answers: Generational<AnswerKey, Answer>,
 }
 
 impl Cache {
@@ -79,6 +100,29 @@ impl Cache {
     pub fn remember_caller(&self, key: TokenKey, read_at: Generation, caller: Arc<Caller>) {
         self.callers
             .insert(key, read_at, caller, self.generation(), MAX_CALLERS);
+    }
+
+    /// Holds the lock under which a missing entry for `key` (an answer, a caller) is made:
+    /// concurrent misses of the same entry wait here and then find it remembered, instead
+    /// of each making it (a stampede of identical renders, or of 16,384-round token hashes,
+    /// is most of the time and memory a burst of new requests would cost).
+    pub async fn filling<K: Hash + ?Sized>(&self, key: &K) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        let stripe = usize::try_from(hash % FILL_STRIPES as u64).unwrap_or(0);
+        let [first, ..] = &self.fill_stripes;
+        self.fill_stripes.get(stripe).unwrap_or(first).lock().await
+    }
+
+    /// The answer remembered for `key`, if it is current.
+    pub fn answer(&self, key: &AnswerKey) -> Option<Answer> {
+        self.answers.get(key, self.generation())
+    }
+
+    /// Remembers an answer, as read at generation `read_at`.
+    pub fn remember_answer(&self, key: AnswerKey, read_at: Generation, answer: Answer) {
+        self.answers
+            .insert(key, read_at, answer, self.generation(), MAX_ANSWERS);
     }
 
     /// The user-list page remembered for the query described by `key`, if it is current.

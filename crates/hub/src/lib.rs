@@ -15,6 +15,7 @@ pub mod login;
 pub mod membership;
 pub mod models;
 pub mod oauth;
+pub mod routing;
 mod startup;
 pub mod state;
 pub mod timestamp;
@@ -55,10 +56,22 @@ impl RunningHub {
     ///
     /// The server's I/O error, if it failed.
     pub async fn wait(self) -> std::io::Result<()> {
-        match self.task.await {
+        let served = match self.task.await {
             Ok(result) => result,
             Err(join) => Err(std::io::Error::other(join.to_string())),
-        }
+        };
+        self.state.proxy.stop().await;
+        served
+    }
+
+    /// Where the hub reaches the proxy's REST API.
+    pub fn proxy_api_url(&self) -> String {
+        self.state.proxy.api_url().to_owned()
+    }
+
+    /// Where users reach the hub through the proxy, when the hub started the proxy.
+    pub fn public_addr(&self) -> Option<SocketAddr> {
+        self.state.proxy.public_addr()
     }
 
     /// A handle that can stop the hub from elsewhere (a signal handler).
@@ -112,22 +125,37 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         config.login.cookie_secret_env.as_deref(),
         &config.login.cookie_secret_file,
     )?;
+    let hub_host = hub_host(addr);
+    let proxy = routing::HubProxy::start(&config, &hub_host)
+        .await
+        .map_err(StartupError::Proxy)?;
     let state = Arc::new(AppState {
         cookie_secret,
         crypt,
         config,
         store,
-        routes: api::proxy::RouteTable::with_hub(&format!("http://{addr}")),
+        proxy,
+        hub_host,
         roles: prepared.roles,
         shutdown: Notify::new(),
         cache: cache::Cache::default(),
     });
+    if let Err(error) = routing::sync_routes(&state).await {
+        state.proxy.stop().await;
+        return Err(StartupError::Proxy(error));
+    }
+    if let Some(public) = state.proxy.public_addr() {
+        tracing::info!(%public, "proxy listening (the hub's public address)");
+    }
+    let watcher = routing::spawn_watcher(Arc::clone(&state));
     let app = api::router(Arc::clone(&state));
     let signal_state = Arc::clone(&state);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { signal_state.shutdown.notified().await })
-            .await
+            .await;
+        watcher.abort();
+        served
     });
     tracing::info!(%addr, "hub API listening");
     Ok(RunningHub { addr, state, task })
@@ -146,6 +174,17 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .enable_all()
         .max_blocking_threads(startup::DB_CONNECTIONS as usize)
         .build()
+}
+
+/// The hub's address as the proxy reaches it (`Hub.host`): an unspecified bind address
+/// (all interfaces) is reached on loopback.
+fn hub_host(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip if ip.is_unspecified() => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 fn bind_address(config: &HubConfig) -> Result<String, StartupError> {

@@ -53,6 +53,9 @@ pub enum StartupError {
     /// The cookie secret cannot be had.
     #[error(transparent)]
     CookieSecret(#[from] crate::login::CookieSecretError),
+    /// The proxy could not be started, reached or given its routes.
+    #[error("the proxy: {0}")]
+    Proxy(crate::routing::RoutingError),
     /// `JUPYTERHUB_CRYPT_KEY` is not usable.
     #[error(transparent)]
     Crypt(crate::crypt::CryptError),
@@ -76,7 +79,7 @@ pub(crate) struct Prepared {
 /// blocking threads ([`crate::runtime`]) and holds a connection while it does; SQLite runs
 /// one writer at a time and the hub remembers what it read ([`crate::cache`]), so a few
 /// connections keep both cores busy.
-pub const DB_CONNECTIONS: u32 = 4;
+pub const DB_CONNECTIONS: u32 = 2;
 
 /// SQLite's page cache per connection, in KiB (taken only as pages are read). The hub's
 /// own cache answers most reads, so this stays well below the store's default.

@@ -21,8 +21,11 @@ pub struct AppState {
     pub cookie_secret: crate::login::CookieSecret,
     /// The `auth_state` keys (`JUPYTERHUB_CRYPT_KEY`).
     pub crypt: crate::crypt::CryptKeeper,
-    /// The routing table `/proxy` shows.
-    pub routes: crate::api::proxy::RouteTable,
+    /// The proxy, and the client the hub drives it with.
+    pub proxy: crate::routing::HubProxy,
+    /// The hub's own address as the proxy targets it (`http://ip:port`, JupyterHub's
+    /// `Hub.host`).
+    pub hub_host: String,
     /// Notified when `POST /shutdown` asks the hub to stop.
     pub shutdown: Notify,
     /// Callers and user pages remembered until the next write.

@@ -6,7 +6,6 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha1::{Digest, Sha1};
 
 use super::MAX_BODY_BYTES;
 
@@ -20,20 +19,28 @@ pub async fn etag(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let response = next.run(request).await;
-    if !is_get
-        || response.status() != StatusCode::OK
-        || response.headers().contains_key(header::ETAG)
-    {
+    if !is_get || response.status() != StatusCode::OK {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    // A remembered answer carries its tag already (`api::answers`); others are hashed here.
+    let (tag, body) = match parts
+        .headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(tag) => (tag.to_owned(), body),
+        None => {
+            let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let tag = super::answers::etag_of(&bytes);
+            if let Ok(value) = HeaderValue::from_str(&tag) {
+                parts.headers.insert(header::ETAG, value);
+            }
+            (tag, Body::from(bytes))
+        }
     };
-    let tag = format!("\"{}\"", hex::encode(Sha1::digest(&bytes)));
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        parts.headers.insert(header::ETAG, value);
-    }
     if if_none_match
         .as_deref()
         .is_some_and(|wanted| matches(wanted, &tag))
@@ -43,7 +50,7 @@ pub async fn etag(request: Request, next: Next) -> Response {
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::empty());
     }
-    Response::from_parts(parts, Body::from(bytes))
+    Response::from_parts(parts, body)
 }
 
 /// Whether `If-None-Match` names `tag`: `*`, or one of its comma-separated tags, weak

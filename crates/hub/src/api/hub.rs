@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -96,10 +96,24 @@ pub async fn health() -> Response {
 }
 
 /// GET /hub/api/user: the caller's own model, token id, session id and scopes.
-pub async fn whoami(State(state): State<SharedState>, headers: HeaderMap) -> ApiResult {
+pub async fn whoami(
+    State(state): State<SharedState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> ApiResult {
+    // Taken before anything is read, for the remembered answer (`api::answers`).
+    let read_at = state.cache.generation();
     let Some(caller) = authenticate(&state, &headers).await? else {
         return Err(ApiError::bare(StatusCode::FORBIDDEN));
     };
+    let answer_key = super::answers::key(&caller, &uri, &headers);
+    if let Some(hit) = super::answers::remembered(&state, &answer_key) {
+        return Ok(hit);
+    }
+    let _filling = state.cache.filling(&answer_key).await;
+    if let Some(hit) = super::answers::remembered(&state, &answer_key) {
+        return Ok(hit);
+    }
     // Any token may read its owner's name and groups here; the scopes answered are the
     // token's own, without what was added for that.
     let identified = caller.identified()?;
@@ -138,5 +152,10 @@ pub async fn whoami(State(state): State<SharedState>, headers: HeaderMap) -> Api
     model.insert("session_id".into(), json!(caller.token.session_id));
     let scopes: Vec<&str> = caller.effective.scopes.texts().collect();
     model.insert("scopes".into(), json!(scopes));
-    Ok(json_response(StatusCode::OK, &Value::Object(model)))
+    Ok(super::answers::remember(
+        &state,
+        answer_key,
+        read_at,
+        &Value::Object(model),
+    ))
 }

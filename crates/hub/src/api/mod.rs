@@ -2,6 +2,7 @@
 //! carries (headers, JSON errors for unknown paths and methods).
 
 pub mod activity;
+pub mod answers;
 pub mod deprecated;
 pub mod etag;
 pub mod explain;

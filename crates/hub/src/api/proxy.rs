@@ -1,52 +1,16 @@
-//! `/proxy` (apihandlers/proxy.py): the hub's view of the proxy's routing table. Until the
-//! configurable-http-proxy client exists, the table is the hub's own, in memory: the hub's
-//! route at `/`, as the proxy shows it.
-
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+//! `/proxy` (apihandlers/proxy.py): the proxy's routing table as the hub sees it, a
+//! `check_routes` on demand, and telling the hub where the proxy's API now is.
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::guard::{self, Need};
 use super::request::Args;
 use crate::error::{ApiError, ApiResult, json_response};
-use crate::models::iso;
 use crate::state::SharedState;
-
-/// The routing table: routespec to `{routespec, target, data}`, plus where the proxy's API
-/// is said to be (`PATCH /proxy`).
-#[derive(Debug, Default)]
-pub struct RouteTable {
-    routes: Mutex<BTreeMap<String, Value>>,
-    api: Mutex<(Option<String>, Option<String>)>,
-}
-
-impl RouteTable {
-    /// A table with the hub's own route at `/` to `target`.
-    pub fn with_hub(target: &str) -> RouteTable {
-        let table = RouteTable::default();
-        let route = json!({
-            "routespec": "/",
-            "target": target.trim_end_matches('/'),
-            "data": {"hub": true, "last_activity": iso(Some(time::OffsetDateTime::now_utc()))},
-        });
-        if let Ok(mut routes) = table.routes.lock() {
-            routes.insert("/".to_owned(), route);
-        }
-        table
-    }
-
-    fn snapshot(&self) -> BTreeMap<String, Value> {
-        self.routes
-            .lock()
-            .map(|routes| routes.clone())
-            .unwrap_or_default()
-    }
-}
 
 fn empty_ok() -> Response {
     let mut response = StatusCode::OK.into_response();
@@ -57,6 +21,16 @@ fn empty_ok() -> Response {
     response
 }
 
+/// The proxy failed: JupyterHub lets the exception through as a 500; hubcap says which
+/// proxy call failed.
+fn proxy_failed(error: &crate::routing::RoutingError) -> ApiError {
+    tracing::error!(%error, "the proxy did not answer");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("The proxy could not be reached: {error}"),
+    )
+}
+
 /// GET /proxy: the routes, keys sorted, `offset`/`limit` applied (a dict, or the envelope).
 pub async fn get(
     State(state): State<SharedState>,
@@ -64,61 +38,61 @@ pub async fn get(
     headers: HeaderMap,
 ) -> ApiResult {
     let args = Args::new(uri, headers);
-    guard::read(
-        &state,
-        &args.headers.clone(),
-        Need::any(&["proxy"]),
-        move |state, _, _| {
-            let (offset, limit) = args.pagination(
-                state.config.api_page_default_limit,
-                state.config.api_page_max_limit,
-            )?;
-            let all = state.routes.snapshot();
-            let total = u64::try_from(all.len()).unwrap_or(u64::MAX);
-            let routes: Map<String, Value> = all
-                .into_iter()
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .collect();
-            let body = args.list_body(Value::Object(routes), offset, limit, total);
-            Ok(json_response(StatusCode::OK, &body))
-        },
-    )
-    .await
+    let caller = guard::caller(&state, &args.headers).await?;
+    Need::any(&["proxy"]).check_untargeted(&state, &caller)?;
+    let (offset, limit) = args.pagination(
+        state.config.api_page_default_limit,
+        state.config.api_page_max_limit,
+    )?;
+    let all = state
+        .proxy
+        .client()
+        .get_all_routes()
+        .await
+        .map_err(|error| proxy_failed(&error.into()))?;
+    let total = u64::try_from(all.len()).unwrap_or(u64::MAX);
+    let routes: Map<String, Value> = all
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(|(routespec, route)| {
+            let value = serde_json::to_value(&route).unwrap_or(Value::Null);
+            (routespec, value)
+        })
+        .collect();
+    let body = args.list_body(Value::Object(routes), offset, limit, total);
+    Ok(json_response(StatusCode::OK, &body))
 }
 
-/// POST /proxy: bring the proxy up to date (the in-memory table always is).
+/// POST /proxy: `check_routes` now.
 pub async fn post(State(state): State<SharedState>, headers: HeaderMap) -> ApiResult {
-    guard::read(&state, &headers, Need::any(&["proxy"]), |_, _, _| {
-        Ok(empty_ok())
-    })
-    .await
+    let caller = guard::caller(&state, &headers).await?;
+    Need::any(&["proxy"]).check_untargeted(&state, &caller)?;
+    crate::routing::sync_routes(&state)
+        .await
+        .map_err(|error| proxy_failed(&error))?;
+    Ok(empty_ok())
 }
 
-/// PATCH /proxy: where the proxy's API is now (`api_url`, `auth_token`).
+/// PATCH /proxy: where the proxy's API is now (`api_url`, `auth_token`), then
+/// `check_routes` there.
 pub async fn patch(State(state): State<SharedState>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    guard::read(
-        &state,
-        &headers,
-        Need::any(&["proxy"]),
-        move |state, _, _| {
-            if body.is_empty() {
-                return Err(ApiError::bad_request("need JSON body"));
-            }
-            let Ok(Value::Object(model)) = serde_json::from_slice::<Value>(&body) else {
-                return Err(ApiError::bad_request("Request body must be JSON dict"));
-            };
-            if let Ok(mut api) = state.routes.api.lock() {
-                if let Some(url) = model.get("api_url") {
-                    api.0 = url.as_str().map(str::to_owned);
-                }
-                if let Some(token) = model.get("auth_token") {
-                    api.1 = token.as_str().map(str::to_owned);
-                }
-            }
-            tracing::info!("proxy location updated through the API");
-            Ok(empty_ok())
-        },
-    )
-    .await
+    let caller = guard::caller(&state, &headers).await?;
+    Need::any(&["proxy"]).check_untargeted(&state, &caller)?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request("need JSON body"));
+    }
+    let Ok(Value::Object(model)) = serde_json::from_slice::<Value>(&body) else {
+        return Err(ApiError::bad_request("Request body must be JSON dict"));
+    };
+    let text = |key: &str| model.get(key).and_then(Value::as_str);
+    state
+        .proxy
+        .relocate(text("api_url"), text("auth_token"))
+        .map_err(|error| proxy_failed(&error))?;
+    tracing::info!("proxy location updated through the API");
+    crate::routing::sync_routes(&state)
+        .await
+        .map_err(|error| proxy_failed(&error))?;
+    Ok(empty_ok())
 }

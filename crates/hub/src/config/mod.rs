@@ -5,6 +5,7 @@
 
 mod error;
 mod login;
+mod proxy;
 mod reader;
 mod services;
 
@@ -18,6 +19,7 @@ use toml::Table;
 
 pub use error::{ConfigErrors, ConfigProblem};
 pub use login::{AuthenticatorClass, LoginConfig};
+pub use proxy::{PROXY_KEYS, ProxyKind, ProxySettings};
 use reader::Section;
 pub use services::{SERVICE_KEYS, ServiceSpec};
 
@@ -43,6 +45,7 @@ const JUPYTERHUB_KEYS: &[&str] = &[
     "cookie_secret_file",
     "cookie_max_age_days",
     "oauth_token_expires_in",
+    "proxy_class",
 ];
 const AUTHENTICATOR_KEYS: &[&str] = &[
     "admin_users",
@@ -57,6 +60,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("Authenticator", AUTHENTICATOR_KEYS),
     ("Spawner", SPAWNER_KEYS),
     ("DummyAuthenticator", login::DUMMY_KEYS),
+    ("ConfigurableHTTPProxy", PROXY_KEYS),
 ];
 
 /// A group defined by `JupyterHub.load_groups`.
@@ -119,6 +123,8 @@ pub struct HubConfig {
     pub crypt_key: Option<String>,
     /// The authenticator, the cookie secret and the lifetimes of logins and OAuth tokens.
     pub login: LoginConfig,
+    /// `JupyterHub.proxy_class` and `[ConfigurableHTTPProxy]`.
+    pub proxy: ProxySettings,
 }
 
 impl HubConfig {
@@ -150,6 +156,7 @@ impl HubConfig {
             oauth_client_allowed_scopes: Vec::new(),
             crypt_key: None,
             login: LoginConfig::default(),
+            proxy: ProxySettings::default(),
         }
     }
 
@@ -194,6 +201,7 @@ impl HubConfig {
 
     /// Takes the settings JupyterHub reads from the environment: `JUPYTERHUB_CRYPT_KEY`.
     pub fn read_environment(&mut self) {
+        self.proxy.read_environment();
         self.crypt_key = std::env::var("JUPYTERHUB_CRYPT_KEY")
             .ok()
             .filter(|value| !value.trim().is_empty());
@@ -256,7 +264,7 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
     let mut deprecated_admins = BTreeSet::new();
     // Checked after all sections are read: they need the scope table, which custom scopes
     // extend.
-    let (raw_roles, raw_groups, raw_services, raw_custom);
+    let (raw_roles, raw_groups, raw_services, raw_custom, proxy_class);
     {
         let mut hub = Section::new(root, "JupyterHub", JUPYTERHUB_KEYS, problems);
         let bind_url = hub.string("bind_url", "\"http://127.0.0.1:8000/\"");
@@ -301,6 +309,7 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
             config.activity_resolution = u32::try_from(seconds).unwrap_or(30);
         }
         login::read_hub_keys(&mut hub, &mut config.login);
+        proxy_class = hub.string("proxy_class", "\"embedded\"");
         hub.finish(SECTIONS);
         read_urls(&mut config, bind_url, hub_bind_url, base_url, problems);
     }
@@ -344,6 +353,11 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
             config.oauth_client_allowed_scopes = scopes;
         }
         spawner.finish(SECTIONS);
+    }
+    {
+        let mut section = Section::new(root, "ConfigurableHTTPProxy", PROXY_KEYS, problems);
+        proxy::read_proxy(&mut config.proxy, proxy_class, &mut section);
+        section.finish(SECTIONS);
     }
     for name in config.admin_users.iter().chain(&config.allowed_users) {
         if let Err(invalid) = store::validate_user_name(name) {

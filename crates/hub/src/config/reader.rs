@@ -49,6 +49,11 @@ impl<'p> Section<'p> {
         }
     }
 
+    /// Records a problem found in a value this section gave.
+    pub(crate) fn problem(&mut self, problem: ConfigProblem) {
+        self.problems.push(problem);
+    }
+
     fn path(&self, key: &str) -> String {
         format!("{}.{key}", self.name)
     }
@@ -125,11 +130,6 @@ impl<'p> Section<'p> {
                 None
             }
         }
-    }
-
-    /// Records a problem found in a value this section gave.
-    pub(crate) fn problem(&mut self, problem: ConfigProblem) {
-        self.problems.push(problem);
     }
 
     /// A list of strings.

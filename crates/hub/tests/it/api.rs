@@ -8,18 +8,26 @@ use serde_json::{Value, json};
 
 use crate::client::{Response, request};
 
-const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+pub(crate) const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
 /// A hub on a free loopback port with a throwaway SQLite database.
 pub(crate) struct TestHub {
     runtime: tokio::runtime::Runtime,
-    hub: Option<RunningHub>,
-    addr: SocketAddr,
+    pub(crate) hub: Option<RunningHub>,
+    pub(crate) addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
 impl TestHub {
     pub(crate) fn start(extra: &str) -> TestHub {
+        TestHub::start_with(
+            &format!("bind_url = \"http://127.0.0.1:0/\"\n{extra}"),
+            r#"api_url = "http://127.0.0.1:0""#,
+        )
+    }
+
+    /// A hub whose `[ConfigurableHTTPProxy]` section is `proxy`.
+    pub(crate) fn start_with(extra: &str, proxy: &str) -> TestHub {
         TestHub::with_config(|dir| {
             format!(
                 r#"
@@ -33,6 +41,8 @@ load_groups = {{ team = {{ users = ["alice"] }} }}
 [Authenticator]
 admin_users = ["ada"]
 allowed_users = ["alice", "bob"]
+[ConfigurableHTTPProxy]
+{proxy}
 "#,
                 dir.join("hub.sqlite").display(),
                 dir.join("cookie_secret").display()
@@ -786,7 +796,7 @@ fn explain_answers_would_my_token_be_allowed() {
 fn auth_state_is_stored_encrypted_and_shown_to_admins() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[JupyterHub]\nhub_bind_url = \"http://127.0.0.1:0\"\ndb_url = \"sqlite:///{}\"\n{ADMIN_ROLE}\nservices = [ {{ name = \"admin-svc\", api_token = \"{ADMIN_TOKEN}\" }} ]\n[Authenticator]\nallowed_users = [\"alice\"]\n",
+        "[JupyterHub]\nhub_bind_url = \"http://127.0.0.1:0\"\nbind_url = \"http://127.0.0.1:0/\"\ndb_url = \"sqlite:///{}\"\n{ADMIN_ROLE}\nservices = [ {{ name = \"admin-svc\", api_token = \"{ADMIN_TOKEN}\" }} ]\n[Authenticator]\nallowed_users = [\"alice\"]\n[ConfigurableHTTPProxy]\napi_url = \"http://127.0.0.1:0\"\n",
         dir.path().join("hub.sqlite").display()
     );
     let mut config = HubConfig::from_toml(&text, "test").unwrap();

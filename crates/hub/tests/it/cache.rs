@@ -103,3 +103,42 @@ fn a_remembered_token_stops_working_when_it_expires() {
         403
     );
 }
+
+#[test]
+fn a_remembered_answer_keeps_its_etag_and_depends_on_the_accept_header() {
+    let hub = TestHub::start(ADMIN_ROLE);
+    let first = hub.admin("GET", "/hub/api/users", None);
+    let again = hub.admin("GET", "/hub/api/users", None);
+    assert_eq!(first.body, again.body);
+    let tag = again.header("etag").unwrap().to_owned();
+    assert_eq!(first.header("etag"), Some(tag.as_str()));
+    let not_modified = crate::client::request(
+        hub.addr,
+        "GET",
+        "/hub/api/users",
+        Some(crate::api::ADMIN_TOKEN),
+        None,
+        &[("If-None-Match", &tag)],
+    );
+    assert_eq!((not_modified.status, not_modified.body.as_str()), (304, ""));
+    // The same URL asking for the pagination envelope is another answer.
+    let envelope = crate::client::request(
+        hub.addr,
+        "GET",
+        "/hub/api/users",
+        Some(crate::api::ADMIN_TOKEN),
+        None,
+        &[("Accept", "application/jupyterhub-pagination+json")],
+    );
+    assert!(
+        envelope.json()["_pagination"].is_object(),
+        "{}",
+        envelope.body
+    );
+    // Another caller is another answer: alice may not list users, whatever was remembered.
+    let alice = hub.token_for("alice", &["inherit"]);
+    assert_eq!(
+        hub.call("GET", "/hub/api/users", Some(&alice), None).status,
+        403
+    );
+}

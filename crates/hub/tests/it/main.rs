@@ -15,3 +15,4 @@ mod client;
 mod config;
 mod login;
 mod oauth;
+mod proxy;

@@ -23,11 +23,14 @@ pub(crate) fn hub_with(services: &str, rest: &str) -> TestHub {
             r#"
 [JupyterHub]
 hub_bind_url = "http://127.0.0.1:0"
+bind_url = "http://127.0.0.1:0/"
 db_url = "sqlite:///{db}"
 cookie_secret_file = "{secret}"
 authenticator_class = "dummy"
 services = [ {services} ]
 {rest}
+[ConfigurableHTTPProxy]
+api_url = "http://127.0.0.1:0"
 "#,
             db = dir.join("hub.sqlite").display(),
             secret = dir.join("cookie_secret").display(),
