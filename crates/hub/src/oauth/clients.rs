@@ -83,6 +83,170 @@ fn unquote(text: &str) -> String {
         .into_owned()
 }
 
+/// A user's server as an OAuth client (what `User.spawn` registers with `add_client`).
+#[derive(Clone, Copy)]
+pub struct ServerClient<'a> {
+    /// The owner.
+    pub user: &'a str,
+    /// The server name (`""`: the default server).
+    pub server: &'a str,
+    /// `JupyterHub.base_url`.
+    pub base_url: &'a str,
+    /// The server's API token (`JUPYTERHUB_API_TOKEN`): the client's secret.
+    pub secret: &'a str,
+    /// `Spawner.oauth_client_allowed_scopes`.
+    pub allowed_scopes: &'a [String],
+}
+
+impl std::fmt::Debug for ServerClient<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerClient")
+            .field("user", &self.user)
+            .field("server", &self.server)
+            .field("secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Python's `quote(text, safe="@~")` (JupyterHub's `url_escape_path`).
+fn escape_path(text: &str) -> String {
+    const SAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'~')
+        .remove(b'@');
+    percent_encoding::utf8_percent_encode(text, SAFE).to_string()
+}
+
+/// Python's `quote(text)` (`safe="/"`), as client ids are made.
+fn quote(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, super::params::PATH_SAFE).to_string()
+}
+
+impl ServerClient<'_> {
+    /// `jupyterhub-user-{quote(name)}[-{quote(server)}]` (the spawner's `oauth_client_id`).
+    pub fn identifier(&self) -> String {
+        let mut id = format!("jupyterhub-user-{}", quote(self.user));
+        if !self.server.is_empty() {
+            id.push('-');
+            id.push_str(&quote(self.server));
+        }
+        id
+    }
+
+    /// `{user.url}{server}/oauth_callback`.
+    pub fn redirect_uri(&self) -> String {
+        let server = if self.server.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", escape_path(self.server))
+        };
+        format!(
+            "{}user/{}/{server}oauth_callback",
+            self.base_url,
+            escape_path(self.user)
+        )
+    }
+
+    /// `Server at {user.base_url}{server}/`.
+    pub fn description(&self) -> String {
+        let server = if self.server.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.server)
+        };
+        format!(
+            "Server at {}user/{}/{server}",
+            self.base_url,
+            escape_path(self.user)
+        )
+    }
+
+    /// `_get_oauth_client_allowed_scopes`: the configured scopes and the server's access scope,
+    /// sorted.
+    pub fn scopes(&self) -> Vec<String> {
+        let mut scopes: BTreeSet<String> = self.allowed_scopes.iter().cloned().collect();
+        scopes.insert(format!(
+            "access:servers!server={}/{}",
+            self.user, self.server
+        ));
+        scopes.into_iter().collect()
+    }
+}
+
+/// Registers a server's OAuth client as `User.spawn` does and links the server to it; an
+/// existing client with other settings or another secret is replaced (hubcap's store has no
+/// update; its tokens go with it). Returns the client id.
+///
+/// # Errors
+///
+/// Database failures; [`StoreError::NotFound`] for an unknown server.
+pub fn register_server_client(
+    tx: &mut Tx<'_>,
+    client: &ServerClient<'_>,
+) -> Result<String, StoreError> {
+    let identifier = client.identifier();
+    let redirect_uri = client.redirect_uri();
+    let description = client.description();
+    let scopes = client.scopes();
+    let unchanged = tx.find_oauth_client(&identifier)?.is_some_and(|existing| {
+        existing.redirect_uri.as_deref() == Some(redirect_uri.as_str())
+            && existing.description.as_deref() == Some(description.as_str())
+            && existing.allowed_scopes == scopes
+            && existing
+                .secret
+                .as_ref()
+                .is_some_and(|hash| hash.verify(client.secret))
+    });
+    if !unchanged {
+        if tx.find_oauth_client(&identifier)?.is_some() {
+            tx.delete_oauth_client(&identifier)?;
+        }
+        let hash =
+            TokenHash::for_storage(client.secret, Origin::UserProvided).map_err(|error| {
+                StoreError::Random {
+                    reason: format!("hashing the server's OAuth secret: {error}"),
+                }
+            })?;
+        tx.create_oauth_client(&NewOAuthClient {
+            identifier: &identifier,
+            description: Some(&description),
+            secret: Some(&hash),
+            redirect_uri: Some(&redirect_uri),
+            allowed_scopes: &scopes,
+        })?;
+    }
+    tx.update_server(
+        client.user,
+        client.server,
+        &store::ServerUpdate {
+            oauth_client_id: Some(Some(&identifier)),
+            ..store::ServerUpdate::default()
+        },
+    )?;
+    Ok(identifier)
+}
+
+/// Removes a server's OAuth client when it stops (its OAuth tokens go with it), as
+/// `User.stop` does unless the spawner will resume.
+///
+/// # Errors
+///
+/// Database failures.
+pub fn remove_server_client(tx: &mut Tx<'_>, user: &str, server: &str) -> Result<(), StoreError> {
+    let Some(found) = tx.find_server(user, server)? else {
+        return Ok(());
+    };
+    if let Some(identifier) = found.oauth_client_id {
+        if tx.find_oauth_client(&identifier)?.is_some() {
+            tracing::debug!(client = %identifier, "deleting the server's OAuth client");
+            tx.delete_oauth_client(&identifier)?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether JupyterHub gives `spec` an OAuth client (`oauth_available`).
 fn oauth_available(spec: &ServiceSpec) -> bool {
     spec.url.is_some() || spec.oauth_specified
@@ -207,4 +371,36 @@ fn link(tx: &mut Tx<'_>, spec: &ServiceSpec, client: Option<&str>) -> Result<(),
         from_config: stored.from_config,
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_clients_are_named_as_jupyterhub_names_them() {
+        let client = ServerClient {
+            user: "a b@c",
+            server: "",
+            base_url: "/",
+            secret: "s",
+            allowed_scopes: &["read:users:name!user".to_owned()],
+        };
+        assert_eq!(client.identifier(), "jupyterhub-user-a%20b%40c");
+        assert_eq!(client.redirect_uri(), "/user/a%20b@c/oauth_callback");
+        assert_eq!(client.description(), "Server at /user/a%20b@c/");
+        assert_eq!(
+            client.scopes(),
+            ["access:servers!server=a b@c/", "read:users:name!user"]
+        );
+        let named = ServerClient {
+            user: "alice",
+            server: "proj",
+            base_url: "/jh/",
+            ..client
+        };
+        assert_eq!(named.identifier(), "jupyterhub-user-alice-proj");
+        assert_eq!(named.redirect_uri(), "/jh/user/alice/proj/oauth_callback");
+        assert_eq!(named.description(), "Server at /jh/user/alice/proj/");
+    }
 }

@@ -536,23 +536,17 @@ fn a_users_own_server_needs_no_confirmation_and_others_are_refused() {
     let store = store::Store::open(&format!("sqlite:///{}", db.display())).unwrap();
     store
         .write_with::<_, store::StoreError>(|tx| {
-            let hash =
-                tokens::TokenHash::for_storage(server_token, tokens::Origin::Generated).unwrap();
-            tx.create_oauth_client(&store::NewOAuthClient {
-                identifier: "jupyterhub-user-alice",
-                description: Some("Server at /user/alice/"),
-                secret: Some(&hash),
-                redirect_uri: Some("/user/alice/oauth_callback"),
-                allowed_scopes: &["access:servers!server=alice/".to_owned()],
-            })?;
-            tx.update_server(
-                "alice",
-                "",
-                &store::ServerUpdate {
-                    oauth_client_id: Some(Some("jupyterhub-user-alice")),
-                    ..store::ServerUpdate::default()
+            let id = hub::oauth::clients::register_server_client(
+                tx,
+                &hub::oauth::clients::ServerClient {
+                    user: "alice",
+                    server: "",
+                    base_url: "/",
+                    secret: server_token,
+                    allowed_scopes: &[],
                 },
             )?;
+            assert_eq!(id, "jupyterhub-user-alice");
             Ok(())
         })
         .unwrap();
