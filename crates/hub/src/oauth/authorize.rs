@@ -11,18 +11,18 @@ use store::Tx;
 use time::OffsetDateTime;
 
 use super::clients::{ClientOwner, client_owner, scope_client};
+use super::codes::{CODE_LIFETIME, code_key, generate_token};
+use super::consent::{Confirm, confirm_page};
 use super::errors::OAuthError;
 use super::params::{add_params_to_uri, quote};
 use super::scopes::{default_scopes, required_scopes, user_allowed_scopes, validate_scopes};
 use crate::auth::{OwnerFacts, Principal};
 use crate::error::ApiError;
-use crate::login::html::{error_page, escape, page, redirect};
+use crate::login::html::{error_page, redirect};
 use crate::login::pages::{Arguments, failed_page, open};
 use crate::membership::TxMembership;
 use crate::state::{AppState, SharedState};
 
-/// How long a code may wait to be exchanged, seconds.
-const CODE_LIFETIME: i64 = 300;
 /// oauthlib's PKCE methods.
 const CHALLENGE_METHODS: [&str; 2] = ["plain", "S256"];
 
@@ -231,43 +231,6 @@ fn issue_code(
     Ok(add_params_to_uri(&valid.redirect_uri, &params))
 }
 
-/// What a code is stored as: its SHA-256, URL-safe base64, cut to the column's 36
-/// characters (216 bits).
-pub fn code_key(code: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(code.as_bytes());
-    let mut key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-    key.truncate(36);
-    key
-}
-
-/// oauthlib's `generate_token()`: 30 characters from `[A-Za-z0-9]`.
-pub fn generate_token() -> Result<String, ApiError> {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut out = String::with_capacity(30);
-    while out.len() < 30 {
-        let mut bytes = [0_u8; 32];
-        getrandom::fill(&mut bytes).map_err(|error| {
-            tracing::error!(%error, "no randomness");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "no randomness for a token",
-            )
-        })?;
-        // 248 = 4 * 62: rejecting above it keeps the choice uniform
-        for byte in bytes.iter().filter(|b| **b < 248) {
-            if out.len() == 30 {
-                break;
-            }
-            if let Some(c) = CHARS.get(usize::from(*byte) % CHARS.len()) {
-                out.push(char::from(*c));
-            }
-        }
-    }
-    Ok(out)
-}
-
 fn new_code() -> Result<String, Stop> {
     generate_token().map_err(Stop::from)
 }
@@ -382,13 +345,6 @@ enum Decision {
     Confirm(Confirm),
 }
 
-/// What the confirmation page shows.
-struct Confirm {
-    description: String,
-    scopes: Vec<String>,
-    descriptions: Vec<(String, String)>,
-}
-
 fn authorize_get(
     state: &AppState,
     tx: &mut Tx<'_>,
@@ -437,76 +393,13 @@ fn authorize_get(
         let again = validate(state, tx, args, Some(chosen), user)?;
         return issue_code(tx, &again, user, session_id).map(Decision::Redirect);
     }
-    let required = required_scopes(client);
-    let to_describe: Vec<&str> = allowed
-        .texts()
-        .filter(|scope| !required.contains(scope))
-        .collect();
-    let table = &state.config.scope_table;
-    let (scopes, descriptions) = if to_describe.is_empty() {
-        let text = table
-            .get("(no_scope)")
-            .map_or_else(String::new, |definition| {
-                definition.description().to_owned()
-            });
-        (
-            allowed.texts().map(str::to_owned).collect(),
-            vec![(String::new(), text)],
-        )
-    } else if to_describe.contains(&"inherit") {
-        let text = table.get("inherit").map_or_else(String::new, |definition| {
-            definition.description().to_owned()
-        });
-        (
-            vec!["inherit".to_owned()],
-            vec![("inherit".to_owned(), text)],
-        )
-    } else {
-        let described = table
-            .describe_raw(to_describe.iter().copied(), Some(user))
-            .map(|list| {
-                list.into_iter()
-                    .map(|d| (d.scope.clone(), format!("{} {}", d.description, d.filter)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        (allowed.texts().map(str::to_owned).collect(), described)
-    };
-    Ok(Decision::Confirm(Confirm {
+    Ok(Decision::Confirm(Confirm::new(
+        state,
+        user,
         description,
-        scopes,
-        descriptions,
-    }))
-}
-
-fn confirm_page(state: &SharedState, user: &str, xsrf: &str, confirm: &Confirm) -> Response {
-    let mut body = format!(
-        "<h1>Authorize access</h1>\n<p>{} would like permission to identify you.\nIt will not be able to take actions on your behalf.</p>\n\
-         <form method=\"post\" action=\"\">\n<input type=\"hidden\" name=\"_xsrf\" value=\"{}\" />\n",
-        escape(&confirm.description),
-        escape(xsrf)
-    );
-    for (scope, description) in &confirm.descriptions {
-        body.push_str(&format!(
-            "<div class=\"form-check\"><input class=\"form-check-input\" type=\"checkbox\" name=\"raw-scopes\" checked=\"true\" title=\"{}\" disabled=\"disabled\" />\n<span>{}</span></div>\n",
-            escape(scope),
-            escape(description)
-        ));
-    }
-    for scope in &confirm.scopes {
-        body.push_str(&format!(
-            "<input type=\"hidden\" name=\"scopes\" value=\"{}\" />\n",
-            escape(scope)
-        ));
-    }
-    body.push_str("<button type=\"submit\" class=\"form-control btn btn-jupyter mt-2\">Authorize</button>\n</form>");
-    page(
-        StatusCode::OK,
-        &state.config.base_url,
-        Some(user),
-        xsrf,
-        &body,
-    )
+        &allowed,
+        &required_scopes(client),
+    )))
 }
 
 fn stop_response(state: &SharedState, user: Option<&str>, stop: Stop) -> Response {

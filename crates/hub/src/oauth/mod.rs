@@ -8,6 +8,8 @@
 
 pub mod authorize;
 pub mod clients;
+pub mod codes;
+pub mod consent;
 pub mod errors;
 pub mod params;
 pub mod scopes;

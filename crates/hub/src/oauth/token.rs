@@ -13,7 +13,7 @@ use store::Tx;
 use time::OffsetDateTime;
 use tokens::{Origin, TokenHash};
 
-use super::authorize::{code_key, generate_token};
+use super::codes::{code_key, generate_token};
 use super::errors::{OAuthError, python_json_string, token_json_response};
 use crate::login::constant_time_eq;
 use crate::login::pages::Arguments;

@@ -504,7 +504,7 @@ fn expired_codes_are_refused() {
             }
             tx.create_oauth_code(&store::NewOAuthCode {
                 client_id: "service-oauth-svc",
-                code: &hub::oauth::authorize::code_key(code),
+                code: &hub::oauth::codes::code_key(code),
                 expires_at: Some(time::OffsetDateTime::now_utc() - time::Duration::seconds(1)),
                 redirect_uri: Some(REDIRECT),
                 user: "alice",
