@@ -65,6 +65,7 @@ def make(seed, now=None):
     tokens_read_cases(cs)
     shares_read_cases(cs)
     proxy_cases(cs)
+    oauth_cases(cs)
     users_write_cases(cs, now)
     groups_write_cases(cs)
     services_write_cases(cs)
@@ -72,6 +73,186 @@ def make(seed, now=None):
     shares_write_cases(cs)
     final_cases(cs)
     return cs.items
+
+
+# --- oauth (the token endpoint's errors, the authorize endpoint without a login) ----------
+
+
+def oauth_cases(cs):
+    O = "oauth"
+    token = "/hub/api/oauth2/token"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    redirect = "http%3A%2F%2F127.0.0.1%3A19999%2Foauth_callback"
+    secret = "{{secret:svc:bare-svc}}"
+    client = f"client_id=service-bare-svc&client_secret={secret}"
+
+    def post(id_, raw, expect):
+        cs.add(f"oauth.token.{id_}", O, "POST", token, None, expect, headers=form, raw=raw)
+
+    post("grant-type", "grant_type=client_credentials", 400)
+    post("no-grant-type", "code=x", 400)
+    post("no-code", "grant_type=authorization_code", 400)
+    post("duplicate-redirect", f"grant_type=authorization_code&code=x&{client}"
+         f"&redirect_uri={redirect}&redirect_uri={redirect}", 400)
+    post("unknown-client", "grant_type=authorization_code&code=x&client_id=nobody"
+         "&client_secret=x", 401)
+    post("no-secret", "grant_type=authorization_code&code=x&client_id=service-bare-svc", 401)
+    post("wrong-secret", "grant_type=authorization_code&code=x&client_id=service-bare-svc"
+         "&client_secret=wrong", 401)
+    post("secretless-client", "grant_type=authorization_code&code=x&client_id=jupyterhub"
+         "&client_secret=x", 401)
+    post("unknown-code", f"grant_type=authorization_code&code=nope&{client}"
+         f"&redirect_uri={redirect}", 400)
+    post("openid", f"grant_type=openid&code=nope&{client}", 400)
+    # with the service's token as well (HubAuth always sends it)
+    cs.add("oauth.token.with-token", O, "POST", token, "svc:bare-svc", 400, headers=form,
+           raw=f"grant_type=authorization_code&code=nope&{client}")
+    authorize = "/hub/api/oauth2/authorize"
+    cs.add("oauth.authorize.anonymous", O, "GET", authorize, None, 302,
+           query=f"client_id=service-bare-svc&redirect_uri={redirect}&response_type=code"
+           "&state=st4te")
+    cs.add("oauth.authorize.anonymous-bare", O, "GET", authorize, None, 302)
+    cs.add("oauth.authorize.token-only", O, "GET", authorize, "bob", 302,
+           query="client_id=service-bare-svc&response_type=code")
+    cs.add("oauth.authorize.post-anonymous", O, "POST", authorize, None, 403, headers=form,
+           raw="scopes=identify")
+    cs.add("oauth.logout.anonymous", O, "GET", "/hub/logout", None, 302)
+    oauth_flow_cases(cs)
+
+
+# RFC 7636's example pair
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def _cookies(user):
+    return (f"jupyterhub-hub-login={{{{cookie:{user}:login}}}}; "
+            f"jupyterhub-session-id={{{{cookie:{user}:session}}}}; _xsrf={{{{cookie:{user}:xsrf}}}}")
+
+
+def _log_in(cs, user):
+    O = "oauth"
+    nav = {"Sec-Fetch-Mode": "navigate"}
+    cs.add(f"oauth.login.{user}.page", O, "GET", "/hub/login", None, 200, headers=nav,
+           query="next=%2Fhub%2Fhome", capture={f"xsrf:{user}:anon": ("@cookie", "_xsrf")})
+    form = {"Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"_xsrf={{{{xsrf:{user}:anon}}}}", **nav}
+    cs.add(f"oauth.login.{user}.post", O, "POST", "/hub/login", None, 302, headers=form,
+           query="next=%2Fhub%2Fhome",
+           raw=f"_xsrf={{{{xsrf:{user}:anon}}}}&username={user}&password=anything",
+           capture={f"cookie:{user}:login": ("@cookie", "jupyterhub-hub-login"),
+                    f"cookie:{user}:session": ("@cookie", "jupyterhub-session-id"),
+                    f"cookie:{user}:xsrf": ("@cookie", "_xsrf")})
+
+
+def oauth_flow_cases(cs):
+    """A browser logs in, authorizes bare-svc, the code is exchanged; cookie auth of the API."""
+    O = "oauth"
+    nav = {"Sec-Fetch-Mode": "navigate"}
+    form_ct = {"Content-Type": "application/x-www-form-urlencoded"}
+    cors = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}
+    cs.add("oauth.login.stale-xsrf", O, "POST", "/hub/login", None, 403,
+           headers={**form_ct, **nav}, raw="_xsrf=stale&username=ada&password=x")
+    _log_in(cs, "ada")
+    ada = {"Cookie": _cookies("ada")}
+    cs.add("oauth.login.again", O, "GET", "/hub/login", None, 302, headers={**ada, **nav},
+           query="next=%2Fhub%2Fhome")
+    # the login cookie on the REST API
+    cs.add("oauth.cookie.user", O, "GET", "/user", None, 200, headers=ada)
+    cs.add("oauth.cookie.cors-no-xsrf", O, "GET", "/user", None, 403, headers={**ada, **cors})
+    cs.add("oauth.cookie.cors-xsrf", O, "GET", "/user", None, 200,
+           headers={**ada, **cors, "X-XSRFToken": "{{cookie:ada:xsrf}}"})
+    cs.add("oauth.cookie.cors-bad-xsrf", O, "GET", "/user", None, 403,
+           headers={**ada, **cors, "X-XSRFToken": "nope"})
+    cs.add("oauth.cookie.query-xsrf", O, "GET", "/user", None, 200, headers={**ada, **cors},
+           query="_xsrf={{cookie:ada:xsrf}}")
+    cs.add("oauth.cookie.token-no-xsrf", O, "POST", "/users/ada/tokens", None, 403,
+           headers={**ada, **cors}, body={"note": "via cookie"})
+    cs.add("oauth.cookie.token-text-plain", O, "POST", "/users/ada/tokens", None, 403,
+           headers={**ada, **cors, "X-XSRFToken": "{{cookie:ada:xsrf}}",
+                    "Content-Type": "text/plain"}, raw='{"note": "x"}')
+    # authorize, confirm, exchange
+    redirect = "http%3A%2F%2F127.0.0.1%3A19999%2Foauth_callback"
+    base = f"client_id=service-bare-svc&redirect_uri={redirect}&response_type=code&state=st4te"
+    pkce = f"{base}&code_challenge={CHALLENGE}&code_challenge_method=S256"
+    authorize = "/hub/api/oauth2/authorize"
+    cs.add("oauth.authorize.confirm", O, "GET", authorize, None, 200, headers={**ada, **nav},
+           query=pkce, capture={"form:ada:scopes": ("@inputs", "scopes")})
+    cs.add("oauth.authorize.post-no-xsrf", O, "POST", authorize, None, 403,
+           headers={**ada, **nav, **form_ct}, query=pkce, raw="{{form:ada:scopes}}")
+    cs.add("oauth.authorize.post", O, "POST", authorize, None, 302,
+           headers={**ada, **nav, **form_ct}, query=pkce,
+           raw="_xsrf={{cookie:ada:xsrf}}&{{form:ada:scopes}}",
+           capture={"code:ada": ("@location-param", "code")})
+    token = "/hub/api/oauth2/token"
+    exchange = (f"client_id=service-bare-svc&client_secret={{{{secret:svc:bare-svc}}}}"
+                f"&grant_type=authorization_code&code={{{{code:ada}}}}&redirect_uri={redirect}")
+    cs.add("oauth.token.pkce-missing", O, "POST", token, None, 400, headers=form_ct, raw=exchange)
+    cs.add("oauth.token.pkce-wrong", O, "POST", token, None, 400, headers=form_ct,
+           raw=exchange + "&code_verifier=wrong")
+    cs.add("oauth.token.redirect-mismatch", O, "POST", token, None, 400, headers=form_ct,
+           raw=exchange.replace(redirect, "%2Felsewhere") + f"&code_verifier={VERIFIER}")
+    cs.add("oauth.token.other-client", O, "POST", token, None, 401, headers=form_ct,
+           raw=exchange.replace("service-bare-svc", "service-reader-svc")
+           .replace("svc:bare-svc", "svc:reader-svc") + f"&code_verifier={VERIFIER}")
+    cs.add("oauth.token.exchange", O, "POST", token, None, 200, headers=form_ct,
+           raw=exchange + f"&code_verifier={VERIFIER}",
+           capture={"oauth:ada": ("access_token",)})
+    cs.add("oauth.token.replay", O, "POST", token, None, 400, headers=form_ct,
+           raw=exchange + f"&code_verifier={VERIFIER}")
+    bearer = {"Authorization": "Bearer {{oauth:ada}}"}
+    cs.add("oauth.user.with-oauth-token", O, "GET", "/user", None, 200, headers=bearer)
+    cs.add("oauth.user.tokens", O, "GET", "/users/ada/tokens", "ada", 200)
+    # a later token, so that the OAuth token deleted at logout is not the newest (SQLite
+    # reuses the highest id after a delete, hubcap never reuses ids: docs/compat.md #17)
+    cs.add("oauth.cookie.token", O, "POST", "/users/ada/tokens", None, 201,
+           headers={**ada, **cors, "X-XSRFToken": "{{cookie:ada:xsrf}}"},
+           body={"note": "via cookie"})
+    # the token covers the scopes: no second confirmation
+    cs.add("oauth.authorize.skip", O, "GET", authorize, None, 302, headers={**ada, **nav},
+           query=pkce)
+    cs.add("oauth.authorize.identify", O, "GET", authorize, None, 302, headers={**ada, **nav},
+           query=base + "&scope=identify")
+    cs.add("oauth.authorize.invalid-scope", O, "GET", authorize, None, 302,
+           headers={**ada, **nav}, query=base + "&scope=admin%3Ausers")
+    cs.add("oauth.authorize.role-name", O, "GET", authorize, None, 302,
+           headers={**ada, **nav}, query=base + "&scope=auditor")
+    cs.add("oauth.authorize.unknown-scope", O, "GET", authorize, None, 302,
+           headers={**ada, **nav}, query=base + "&scope=nonsense")
+    cs.add("oauth.authorize.no-response-type", O, "GET", authorize, None, 302,
+           headers={**ada, **nav},
+           query=f"client_id=service-bare-svc&redirect_uri={redirect}&state=s")
+    cs.add("oauth.authorize.response-type-token", O, "GET", authorize, None, 302,
+           headers={**ada, **nav},
+           query=f"client_id=service-bare-svc&redirect_uri={redirect}&response_type=token")
+    cs.add("oauth.authorize.bad-pkce-method", O, "GET", authorize, None, 302,
+           headers={**ada, **nav}, query=base + "&code_challenge=x&code_challenge_method=S512")
+    cs.add("oauth.authorize.wrong-redirect", O, "GET", authorize, None, 400,
+           headers={**ada, **nav},
+           query="client_id=service-bare-svc&redirect_uri=http%3A%2F%2Fevil.example%2Fcb"
+           "&response_type=code")
+    cs.add("oauth.authorize.relative-redirect", O, "GET", authorize, None, 400,
+           headers={**ada, **nav},
+           query="client_id=service-bare-svc&redirect_uri=cb&response_type=code")
+    cs.add("oauth.authorize.default-redirect", O, "GET", authorize, None, 302,
+           headers={**ada, **nav}, query="client_id=service-bare-svc&response_type=code")
+    cs.add("oauth.authorize.unknown-client", O, "GET", authorize, None, 400,
+           headers={**ada, **nav}, query="client_id=nobody&response_type=code")
+    cs.add("oauth.authorize.no-client", O, "GET", authorize, None, 400,
+           headers={**ada, **nav}, query="response_type=code")
+    cs.add("oauth.authorize.duplicate-state", O, "GET", authorize, None, 400,
+           headers={**ada, **nav}, query=base + "&state=again")
+    cs.add("oauth.authorize.hub-client", O, "GET", authorize, None, 400,
+           headers={**ada, **nav}, query="client_id=jupyterhub&response_type=code")
+    # bob lacks access:services
+    _log_in(cs, "bob")
+    cs.add("oauth.authorize.no-access", O, "GET", authorize, None, 403,
+           headers={"Cookie": _cookies("bob"), **nav}, query=pkce)
+    # logging out deletes the session's OAuth tokens
+    cs.add("oauth.logout.ada", O, "GET", "/hub/logout", None, 302, headers={**ada, **nav})
+    cs.add("oauth.user.after-logout", O, "GET", "/user", None, 403, headers=bearer)
+    cs.add("oauth.cookie.after-logout", O, "GET", "/user", None, 200, headers=ada,
+           note="the old login cookie still works: logout only clears cookies")
 
 
 # --- hub ----------------------------------------------------------------------------------

@@ -27,10 +27,13 @@ def _roles():
 
 
 def _services(tokens):
-    return [
-        {"name": s["name"], "api_token": tokens[s["name"]], "admin": bool(s["admin"])}
-        for s in world.SERVICES
-    ]
+    out = []
+    for s in world.SERVICES:
+        service = {"name": s["name"], "api_token": tokens[s["name"]], "admin": bool(s["admin"])}
+        if s["name"] in world.OAUTH_REDIRECT_URIS:
+            service["oauth_redirect_uri"] = world.OAUTH_REDIRECT_URIS[s["name"]]
+        out.append(service)
+    return out
 
 
 def jupyterhub_config(w, tokens, ports, workdir, chp):
@@ -104,6 +107,8 @@ def hubcap_config(w, tokens, ports, workdir):
     lines = [
         "# written by tests/differential/config.py",
         "[JupyterHub]",
+        'authenticator_class = "dummy"',
+        f"cookie_secret_file = {_toml(os.path.join(workdir, 'hubcap_cookie_secret'))}",
         f"hub_bind_url = {_toml(hub_url)}",
         f"bind_url = {_toml(public_url)}",
         f"db_url = {_toml('sqlite:///' + db)}",

@@ -88,6 +88,15 @@ def _walk(v, ctx):
             if not ordered:
                 out["<order>"] = "api_tokens not sorted by last_activity or created"
             continue
+        if k == "access_token" and "token_type" in v and isinstance(x, str):
+            out[k] = "<access_token>"  # an OAuth token answer
+            continue
+        if k == "scope" and "token_type" in v and isinstance(x, str):
+            out[k] = " ".join(sorted(x.split(" ")))  # oauthlib joins a set
+            continue
+        if k == "session_id" and isinstance(x, str) and x:
+            out[k] = "<session>"  # each hub's own random login session
+            continue
         if k == "token" and kind == "api_token" and isinstance(x, str):
             out[k] = "<token>" if x else x
             continue
@@ -141,6 +150,8 @@ def normalize(case, resp):
         val = resp.headers.get(h)
         if val is not None:
             headers[h] = _str(val)
+            if h == "location":  # OAuth codes are each hub's own
+                headers[h] = CODE_IN_URL.sub("code=<code>", headers[h])
     ctype = resp.headers.get("content-type", "")
     text = resp.content
     if case.compare == "status":

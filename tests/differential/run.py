@@ -13,10 +13,12 @@ See tests/differential/README.md.
 
 import argparse
 import fnmatch
+import html
 import http.cookiejar
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -26,6 +28,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -37,7 +40,7 @@ from tests.differential import build, cases, hubs, world  # noqa: E402
 from tests.differential.case import dig, fill, prepare  # noqa: E402
 from tests.differential.normalize import normalize, without_explanation  # noqa: E402
 
-GROUPS = ("hub", "identity", "users", "groups", "services", "tokens", "shares", "proxy")
+GROUPS = ("hub", "identity", "users", "groups", "services", "tokens", "shares", "proxy", "oauth")
 
 
 class Aborted(Exception):
@@ -72,6 +75,23 @@ class Side:
             method, self.hub.base + url, headers=headers, data=data,
             allow_redirects=False, timeout=30,
         )
+
+
+def capture_special(r, keypath):
+    """Captures from a response other than its JSON body: `("@cookie", NAME)` (a Set-Cookie
+    value), `("@location-param", NAME)` (a query argument of Location), `("@inputs", NAME)`
+    (the hidden inputs NAME of an HTML page, as form pairs)."""
+    kind, name = keypath
+    if kind == "@cookie":
+        return r.cookies.get(name)
+    if kind == "@location-param":
+        query = urlsplit(r.headers.get("location", "")).query
+        values = parse_qs(query).get(name)
+        return values[0] if values else None
+    if kind == "@inputs":
+        values = re.findall(r'name="%s" value="([^"]*)"' % re.escape(name), r.text)
+        return urlencode([(name, html.unescape(v)) for v in values])
+    return None
 
 
 def load_known(path):
@@ -290,6 +310,10 @@ def run_cases(args, groups, known, ref, cand, build_steps, all_cases, deadline, 
                                 if keypath[0] == "@header":
                                     if keypath[1] in r.headers:
                                         s.vars[var] = r.headers[keypath[1]]
+                                elif keypath[0].startswith("@"):
+                                    value = capture_special(r, keypath)
+                                    if value is not None:
+                                        s.vars[var] = value
                                 else:
                                     s.vars[var] = dig(r.json(), keypath)
                             except (ValueError, KeyError, TypeError, IndexError):

@@ -39,6 +39,10 @@ SERVICES = [
     {"name": "bare-svc", "admin": False},
 ]
 
+# bare-svc is also an external OAuth client (no URL): `service-bare-svc`, its secret the
+# service's token (the oauth cases use it)
+OAUTH_REDIRECT_URIS = {"bare-svc": "http://127.0.0.1:19999/oauth_callback"}
+
 ROLES = [
     # the default user role, redefined (as the transcripts' hub does) so users may share
     {

@@ -104,7 +104,8 @@ pub async fn authenticate(
     headers: &HeaderMap,
 ) -> Result<Option<Arc<Caller>>, ApiError> {
     let Some(secret) = token_from_headers(headers) else {
-        return Ok(None);
+        // a browser's login cookie, checked by `login::api_cookie` before the handler ran
+        return crate::login::api_cookie::cookie_caller(state, headers).await;
     };
     let key = TokenKey::of(&secret);
     let caller = match state.cache.caller(&key, OffsetDateTime::now_utc()) {
@@ -203,6 +204,17 @@ pub fn caller_for_token(
     let Some(token) = find_token(tx, secret)? else {
         return Ok(None);
     };
+    caller_for(state, tx, token, TokenKey::of(secret)).map(Some)
+}
+
+/// The caller holding `token` (a stored one, or a cookie session's stand-in), remembered
+/// under `key`.
+fn caller_for(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    token: store::Token,
+    key: TokenKey,
+) -> Result<Caller, ApiError> {
     let principal = match &token.owner {
         store::Owner::User(name) => Principal::User(name.clone()),
         store::Owner::Service(name) => Principal::Service(name.clone()),
@@ -223,15 +235,36 @@ pub fn caller_for_token(
         })?;
     let parsed = ParsedScopes::from_set(effective.scopes.clone())
         .map_err(|error| refused_token(&error.to_string()))?;
-    Ok(Some(Caller {
+    Ok(Caller {
         token,
         principal,
         facts,
         effective,
         parsed,
-        key: TokenKey::of(secret),
+        key,
         identified: OnceLock::new(),
-    }))
+    })
+}
+
+/// The caller behind a browser's login cookie: the user with all their scopes (the stand-in
+/// token [`crate::login::api_cookie::session_token`] holds `inherit`, and is never stored).
+///
+/// # Errors
+///
+/// Database failures; an unknown user is `None`.
+pub fn caller_for_cookie_user(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    name: &str,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(user) = tx.find_user(name)? else {
+        return Ok(None);
+    };
+    let token = crate::login::api_cookie::session_token(name)?;
+    // answers remembered for this caller are the user's own: keyed by name and login, in a
+    // form no token secret has (a NUL byte)
+    let key = TokenKey::of(&format!("\0cookie\0{}\0{name}", user.cookie_id));
+    caller_for(state, tx, token, key).map(Some)
 }
 
 /// The unexpired token `secret`, if any. Tokens longer than JupyterHub's maximum are

@@ -11,8 +11,10 @@ pub mod cache;
 pub mod config;
 pub mod crypt;
 pub mod error;
+pub mod login;
 pub mod membership;
 pub mod models;
+pub mod oauth;
 pub mod routing;
 pub mod spawning;
 mod startup;
@@ -123,11 +125,16 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         Some(value) => crypt::CryptKeeper::from_env_value(value).map_err(StartupError::Crypt)?,
         None => crypt::CryptKeeper::default(),
     };
+    let cookie_secret = login::CookieSecret::load(
+        config.login.cookie_secret_env.as_deref(),
+        &config.login.cookie_secret_file,
+    )?;
     let hub_host = hub_host(addr);
     let proxy = routing::HubProxy::start(&config, &hub_host)
         .await
         .map_err(StartupError::Proxy)?;
     let state = Arc::new(AppState {
+        cookie_secret,
         crypt,
         config,
         store,

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
 use spawner::{HubLocation, LocalProcessConfig, LocalProcessSpawner, SpawnSpec, Spawner};
-use store::{Address, NewOAuthClient, NewToken, ServerUpdate, TokenOwner, Tx};
+use store::{Address, NewToken, ServerUpdate, TokenOwner, Tx};
 use time::OffsetDateTime;
 use tokens::{Origin, TokenHash};
 use tokio::sync::watch;
@@ -338,30 +338,19 @@ fn prepare(
     spec.oauth_client_allowed_scopes
         .clone_from(&state.config.oauth_client_allowed_scopes);
     // The server's OAuth client: its token is its secret (JupyterHub's `add_client`).
-    let mut allowed: Vec<String> = state
-        .config
-        .oauth_client_allowed_scopes
-        .iter()
-        .map(|scope| resolve_bare_filters(scope, user, name))
-        .collect();
-    allowed.push(format!("access:servers!server={user}/{name}"));
-    allowed.sort();
-    allowed.dedup();
-    let redirect_uri = format!("{prefix}oauth_callback");
-    let description = format!("Server at {prefix}");
-    if tx.find_oauth_client(&spec.oauth_client_id)?.is_some() {
-        tx.delete_oauth_client(&spec.oauth_client_id)?;
-    }
-    tx.create_oauth_client(&NewOAuthClient {
-        identifier: &spec.oauth_client_id,
-        description: Some(&description),
-        secret: Some(&hash),
-        redirect_uri: Some(&redirect_uri),
-        allowed_scopes: &allowed,
-    })?;
+    let client_id = crate::oauth::clients::register_server_client(
+        tx,
+        &crate::oauth::clients::ServerClient {
+            user,
+            server: name,
+            base_url: &state.config.base_url,
+            secret: secret.expose(),
+            allowed_scopes: &state.config.oauth_client_allowed_scopes,
+        },
+    )?;
+    spec.oauth_client_id = client_id;
     let update = ServerUpdate {
         user_options: Some(Some(&options)),
-        oauth_client_id: Some(Some(&spec.oauth_client_id)),
         ..ServerUpdate::default()
     };
     tx.update_server(user, name, &update)?;
@@ -522,14 +511,10 @@ async fn take_back(
                     Err(error) => return Err(error.into()),
                 }
             }
-            let Some(server) = tx.find_server(&user, &name)? else {
+            if tx.find_server(&user, &name)?.is_none() {
                 return Ok(());
-            };
-            if let Some(client) = &server.oauth_client_id {
-                if tx.find_oauth_client(client)?.is_some() {
-                    tx.delete_oauth_client(client)?;
-                }
             }
+            crate::oauth::clients::remove_server_client(tx, &user, &name)?;
             tx.set_server_address(&user, &name, None)?;
             let empty = Value::Object(Map::new());
             let update = ServerUpdate {

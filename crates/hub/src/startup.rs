@@ -50,6 +50,9 @@ pub enum StartupError {
         /// Why.
         source: tokens::TokenError,
     },
+    /// The cookie secret cannot be had.
+    #[error(transparent)]
+    CookieSecret(#[from] crate::login::CookieSecretError),
     /// The proxy could not be started, reached or given its routes.
     #[error("the proxy: {0}")]
     Proxy(crate::routing::RoutingError),
@@ -125,6 +128,7 @@ fn apply(tx: &mut Tx<'_>, config: &HubConfig) -> Result<RoleStore, StartupError>
     let new_admins = init_users(tx, config)?;
     init_groups(tx, config)?;
     init_services(tx, config)?;
+    crate::oauth::clients::sync_service_clients(tx, config)?;
     let roles = init_roles(tx, config, &new_admins)?;
     init_api_tokens(tx, &new_tokens, &roles)?;
     Ok(roles)

@@ -17,6 +17,8 @@ pub struct AppState {
     pub store: Store,
     /// Every role, as loaded at start-up (roles change only through configuration).
     pub roles: RoleStore,
+    /// The secret that signs login cookies and XSRF tokens.
+    pub cookie_secret: crate::login::CookieSecret,
     /// The `auth_state` keys (`JUPYTERHUB_CRYPT_KEY`).
     pub crypt: crate::crypt::CryptKeeper,
     /// The proxy, and the client the hub drives it with.

@@ -146,7 +146,10 @@ pub async fn whoami(
                 .await?
         }
     };
-    model.insert("token_id".into(), json!(caller.token.api_id()));
+    // a cookie session has no token: null, as JupyterHub answers
+    let token_id = (caller.token.id != crate::login::api_cookie::SESSION_TOKEN_ID)
+        .then(|| caller.token.api_id());
+    model.insert("token_id".into(), json!(token_id));
     model.insert("session_id".into(), json!(caller.token.session_id));
     let scopes: Vec<&str> = caller.effective.scopes.texts().collect();
     model.insert("scopes".into(), json!(scopes));

@@ -204,11 +204,25 @@ pub fn router(state: SharedState) -> Router {
             &at("/proxy"),
             api(get(proxy::get).post(proxy::post).patch(proxy::patch)),
         )
+        .route(
+            &at("/oauth2/authorize"),
+            get(crate::oauth::authorize::get).post(crate::oauth::authorize::post),
+        )
+        .route(&at("/oauth2/token"), api(post(crate::oauth::token::post)))
+        .route(
+            &format!("{prefix}login"),
+            get(crate::login::pages::login_get).post(crate::login::pages::login_post),
+        )
+        .route(&format!("{prefix}logout"), get(crate::login::pages::logout))
         .route(&format!("{prefix}health"), get(hub::health))
         .route(&format!("{prefix}metrics"), get(metrics::metrics))
         .route(&at("/metrics"), get(metrics::metrics))
         .route(&at("/health"), get(hub::health))
         .fallback(move |request: Request| not_found(api_prefix.clone(), request))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::login::api_cookie::middleware,
+        ))
         .layer(middleware::from_fn(etag::etag))
         .layer(middleware::from_fn(common_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -241,7 +255,11 @@ async fn not_found(api_prefix: String, request: Request) -> Response {
 async fn common_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     // /hub/api/health is a page handler, with the pages' policy.
-    let is_api = path.contains("/api") && !path.ends_with("/health") && !path.ends_with("/metrics");
+    // /hub/api/oauth2/authorize is a page handler too (JupyterHub's BaseHandler).
+    let is_api = path.contains("/api")
+        && !path.ends_with("/health")
+        && !path.ends_with("/metrics")
+        && !path.ends_with("/oauth2/authorize");
     let is_root = path.ends_with("/hub/api") || path.ends_with("/hub/api/");
     let mut response = next.run(request).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {

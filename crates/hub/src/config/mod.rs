@@ -4,6 +4,7 @@
 //! with its key, what is wrong and what would be right.
 
 mod error;
+mod login;
 mod proxy;
 mod reader;
 mod services;
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 use toml::Table;
 
 pub use error::{ConfigErrors, ConfigProblem};
+pub use login::{AuthenticatorClass, LoginConfig};
 pub use proxy::{PROXY_KEYS, ProxyKind, ProxySettings};
 use reader::Section;
 pub use services::{SERVICE_KEYS, ServiceSpec};
@@ -41,13 +43,23 @@ const JUPYTERHUB_KEYS: &[&str] = &[
     "token_expires_in_max_seconds",
     "authenticate_prometheus",
     "activity_resolution",
+    "authenticator_class",
+    "cookie_secret_file",
+    "cookie_max_age_days",
+    "oauth_token_expires_in",
     "proxy_class",
     "slow_spawn_timeout",
     "slow_stop_timeout",
     "concurrent_spawn_limit",
     "cleanup_servers",
 ];
-const AUTHENTICATOR_KEYS: &[&str] = &["admin_users", "allowed_users", "allow_all"];
+const AUTHENTICATOR_KEYS: &[&str] = &[
+    "admin_users",
+    "allowed_users",
+    "allow_all",
+    "blocked_users",
+    "allow_existing_users",
+];
 const SPAWNER_KEYS: &[&str] = &[
     "server_token_scopes",
     "oauth_client_allowed_scopes",
@@ -69,6 +81,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("JupyterHub", JUPYTERHUB_KEYS),
     ("Authenticator", AUTHENTICATOR_KEYS),
     ("Spawner", SPAWNER_KEYS),
+    ("DummyAuthenticator", login::DUMMY_KEYS),
     ("ConfigurableHTTPProxy", PROXY_KEYS),
     ("LocalAuthenticator", LOCAL_AUTHENTICATOR_KEYS),
 ];
@@ -131,6 +144,8 @@ pub struct HubConfig {
     pub oauth_client_allowed_scopes: Vec<String>,
     /// `JUPYTERHUB_CRYPT_KEY` (from the environment: [`HubConfig::read_environment`]).
     pub crypt_key: Option<String>,
+    /// The authenticator, the cookie secret and the lifetimes of logins and OAuth tokens.
+    pub login: LoginConfig,
     /// `JupyterHub.proxy_class` and `[ConfigurableHTTPProxy]`.
     pub proxy: ProxySettings,
     /// How servers are started (`[Spawner]` and the spawn limits).
@@ -168,6 +183,7 @@ impl HubConfig {
             server_token_scopes: None,
             oauth_client_allowed_scopes: Vec::new(),
             crypt_key: None,
+            login: LoginConfig::default(),
             proxy: ProxySettings::default(),
             spawner: SpawnerSettings::default(),
             cleanup_servers: true,
@@ -217,6 +233,9 @@ impl HubConfig {
     pub fn read_environment(&mut self) {
         self.proxy.read_environment();
         self.crypt_key = std::env::var("JUPYTERHUB_CRYPT_KEY")
+            .ok()
+            .filter(|value| !value.trim().is_empty());
+        self.login.cookie_secret_env = std::env::var("JPY_COOKIE_SECRET")
             .ok()
             .filter(|value| !value.trim().is_empty());
     }
@@ -319,6 +338,7 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         if let Some(seconds) = hub.integer("activity_resolution", 0..=86_400, "30") {
             config.activity_resolution = u32::try_from(seconds).unwrap_or(30);
         }
+        login::read_hub_keys(&mut hub, &mut config.login);
         proxy_class = hub.string("proxy_class", "\"embedded\"");
         spawner::read_hub_spawn_keys(&mut config.spawner, &mut hub);
         if let Some(flag) = hub.boolean("cleanup_servers") {
@@ -340,8 +360,22 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         }
         if let Some(flag) = auth.boolean("allow_all") {
             config.allow_all = flag;
+            config.login.allow_all_set = true;
         }
+        login::read_authenticator_keys(&mut auth, &mut config.login);
         auth.finish(SECTIONS);
+    }
+    {
+        let mut dummy = Section::new(root, "DummyAuthenticator", login::DUMMY_KEYS, problems);
+        login::read_dummy(&mut dummy, &mut config.login);
+        dummy.finish(SECTIONS);
+    }
+    // DummyAuthenticator allows everyone unless told whom (its `allow_all` default).
+    if config.login.authenticator == AuthenticatorClass::Dummy
+        && !config.login.allow_all_set
+        && config.allowed_users.is_empty()
+    {
+        config.allow_all = true;
     }
     {
         let mut spawner = Section::new(root, "Spawner", SPAWNER_KEYS, problems);

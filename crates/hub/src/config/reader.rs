@@ -119,6 +119,19 @@ impl<'p> Section<'p> {
         }
     }
 
+    /// A number (whole or decimal).
+    pub(crate) fn number(&mut self, key: &str, example: &str) -> Option<f64> {
+        match self.table.remove(key)? {
+            Value::Float(number) => Some(number),
+            #[allow(clippy::cast_precision_loss, reason = "a setting's size")]
+            Value::Integer(number) => Some(number as f64),
+            other => {
+                self.wrong_type(key, "a number", &other, example);
+                None
+            }
+        }
+    }
+
     /// A list of strings.
     pub(crate) fn strings(&mut self, key: &str, example: &str) -> Option<Vec<String>> {
         let value = self.table.remove(key)?;

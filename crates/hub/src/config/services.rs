@@ -41,6 +41,14 @@ pub struct ServiceSpec {
     pub oauth_no_confirm: bool,
     /// The OAuth client id, when the service uses OAuth.
     pub oauth_client_id: Option<String>,
+    /// Where the OAuth flow returns (default: `{base_url}services/{name}/oauth_callback`
+    /// when the service has a `url`).
+    pub oauth_redirect_uri: Option<String>,
+    /// The scopes its OAuth client may request for a user (beyond identifying the user and
+    /// accessing the service).
+    pub oauth_client_allowed_scopes: Vec<String>,
+    /// Whether any OAuth setting was given (JupyterHub's `_oauth_specified`).
+    pub oauth_specified: bool,
 }
 
 /// Reads `JupyterHub.services` (a list of tables).
@@ -118,6 +126,20 @@ fn parse_service(
             default
         }
     };
+    let strings = |key: &str, problems: &mut Vec<ConfigProblem>| match table.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        Some(_) => {
+            problems.push(ConfigProblem::new(
+                format!("{here}.{key}"),
+                "must be a list of strings",
+            ));
+            Vec::new()
+        }
+    };
     let name = match text("name", problems) {
         Some(name) => name,
         None => {
@@ -175,7 +197,40 @@ fn parse_service(
         display: flag("display", true, problems),
         oauth_no_confirm: flag("oauth_no_confirm", false, problems),
         oauth_client_id: text("oauth_client_id", problems),
+        oauth_redirect_uri: text("oauth_redirect_uri", problems),
+        oauth_client_allowed_scopes: strings("oauth_client_allowed_scopes", problems),
+        oauth_specified: ["oauth_client_id", "oauth_redirect_uri", "oauth_no_confirm"]
+            .iter()
+            .any(|key| {
+                !matches!(
+                    table.get(*key),
+                    None | Some(Value::Null) | Some(Value::Bool(false))
+                ) && table.get(*key) != Some(&Value::String(String::new()))
+            }),
         name,
     };
+    if spec.oauth_specified && spec.url.is_none() && spec.oauth_redirect_uri.is_none() {
+        problems.push(
+            ConfigProblem::new(
+                format!("{here}.oauth_redirect_uri"),
+                format!(
+                    "service {:?} has OAuth configured, but is missing required oauth_redirect_uri",
+                    spec.name
+                ),
+            )
+            .help("give the service a `url`, or `oauth_redirect_uri = \"https://host/oauth_callback\"`"),
+        );
+    }
+    if let Some(id) = &spec.oauth_client_id {
+        if !id.starts_with("service-") {
+            problems.push(
+                ConfigProblem::new(
+                    format!("{here}.oauth_client_id"),
+                    format!("`{id}` does not start with `service-`"),
+                )
+                .help(format!("JupyterHub requires it: write \"service-{id}\"")),
+            );
+        }
+    }
     (problems.len() == before).then_some(spec)
 }

@@ -29,19 +29,19 @@ impl TestHub {
 
     /// A hub whose `[ConfigurableHTTPProxy]` section is `proxy`.
     pub(crate) fn start_with(extra: &str, proxy: &str) -> TestHub {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("hub.sqlite");
         // Any free port for the hub, unless the test fixes one.
         let hub_bind = if extra.contains("hub_bind_url") {
             ""
         } else {
             "hub_bind_url = \"http://127.0.0.1:0\""
         };
-        let text = format!(
-            r#"
+        TestHub::with_config(|dir| {
+            format!(
+                r#"
 [JupyterHub]
 {hub_bind}
 db_url = "sqlite:///{}"
+cookie_secret_file = "{}"
 services = [ {{ name = "admin-svc", api_token = "{ADMIN_TOKEN}" }} ]
 load_groups = {{ team = {{ users = ["alice"] }} }}
 {extra}
@@ -51,8 +51,16 @@ allowed_users = ["alice", "bob"]
 [ConfigurableHTTPProxy]
 {proxy}
 "#,
-            db.display()
-        );
+                dir.join("hub.sqlite").display(),
+                dir.join("cookie_secret").display()
+            )
+        })
+    }
+
+    /// A hub whose whole configuration `text` makes, given the throwaway directory.
+    pub(crate) fn with_config(text: impl FnOnce(&std::path::Path) -> String) -> TestHub {
+        let dir = tempfile::tempdir().unwrap();
+        let text = text(dir.path());
         let config = HubConfig::from_toml(&text, "test").unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -79,6 +87,16 @@ allowed_users = ["alice", "bob"]
         let hub = self.runtime.block_on(hub::start(config)).unwrap();
         self.addr = hub.addr;
         self.hub = Some(hub);
+    }
+
+    /// Where the hub listens.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The throwaway directory (database, cookie secret).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub(crate) fn call(
@@ -801,6 +819,7 @@ fn auth_state_is_stored_encrypted_and_shown_to_admins() {
         dir.path().join("hub.sqlite").display()
     );
     let mut config = HubConfig::from_toml(&text, "test").unwrap();
+    config.login.cookie_secret_file = dir.path().join("cookie_secret");
     config.crypt_key =
         Some("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into());
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -93,3 +93,46 @@ fn base_url_comes_from_bind_url() {
     assert_eq!(config.base_url, "/jh/");
     assert_eq!(config.hub_prefix(), "/jh/hub/");
 }
+
+#[test]
+fn login_settings_are_checked() {
+    assert_eq!(
+        problems("[JupyterHub]\nauthenticator_class = \"dumy\"\n"),
+        [
+            "JupyterHub.authenticator_class: `dumy` is not an authenticator hubcap has (did you mean \"dummy\"?)"
+        ]
+    );
+    let pam = problems("[JupyterHub]\nauthenticator_class = \"pam\"\n");
+    assert!(
+        pam[0].contains("hubcap has no PAM authenticator"),
+        "{pam:?}"
+    );
+    let found = problems("[DummyAuthenticator]\npasword = \"x\"\n");
+    assert!(found[0].contains("did you mean `password`?"), "{found:?}");
+    let found = problems(
+        "[JupyterHub]\nservices = [ { name = \"s\", api_token = \"0123456789abcdef\", oauth_no_confirm = true } ]\n",
+    );
+    assert!(
+        found[0].contains("missing required oauth_redirect_uri"),
+        "{found:?}"
+    );
+    let found = problems(
+        "[JupyterHub]\nservices = [ { name = \"s\", url = \"http://127.0.0.1:1\", oauth_client_id = \"s\" } ]\n",
+    );
+    assert!(
+        found[0].contains("does not start with `service-`"),
+        "{found:?}"
+    );
+    let config = HubConfig::from_toml(
+        "[JupyterHub]\nauthenticator_class = \"dummy\"\ncookie_max_age_days = 1\noauth_token_expires_in = 60\n[DummyAuthenticator]\npassword = \"pw\"\n",
+        "t",
+    )
+    .unwrap();
+    assert!(
+        config.allow_all,
+        "the dummy authenticator allows all unless told whom"
+    );
+    assert_eq!(config.login.dummy_password.as_deref(), Some("pw"));
+    assert_eq!(config.login.oauth_token_lifetime(), 60);
+    assert_eq!(config.login.cookie_max_age_days, 1.0);
+}

@@ -13,5 +13,7 @@ mod api;
 mod cache;
 mod client;
 mod config;
+mod login;
+mod oauth;
 mod proxy;
 mod spawn;

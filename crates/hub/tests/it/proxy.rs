@@ -153,7 +153,7 @@ fn configurable_http_proxy_routes_the_hub_and_its_services() {
 #[test]
 fn an_external_proxy_needs_its_token() {
     let dir = tempfile::tempdir().unwrap();
-    let config = hub::HubConfig::from_toml(
+    let mut config = hub::HubConfig::from_toml(
         &format!(
             "[JupyterHub]\nhub_bind_url = \"http://127.0.0.1:0\"\ndb_url = \"sqlite:///{}\"\n\
              [ConfigurableHTTPProxy]\nshould_start = false\n",
@@ -162,6 +162,7 @@ fn an_external_proxy_needs_its_token() {
         "test",
     )
     .unwrap();
+    config.login.cookie_secret_file = dir.path().join("cookie_secret");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let Err(error) = runtime.block_on(hub::start(config)) else {
         panic!("an external proxy without a token was accepted");

@@ -31,6 +31,9 @@ fn spawner_section() -> String {
     )
 }
 
+/// The dummy authenticator (any password), for the browser's login.
+const DUMMY: &str = "authenticator_class = \"dummy\"";
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -94,6 +97,27 @@ fn start_reach_and_stop(hub: &TestHub) {
     assert_eq!(anonymous.status, 302, "{}", anonymous.body);
     let location = anonymous.header("location").unwrap_or_default().to_owned();
     assert!(location.contains("/hub/api/oauth2/authorize"), "{location}");
+    // ... and completing it as a browser would gives her a session on her server: log in
+    // at the hub, follow authorize (her own server: no confirmation) to the server's
+    // callback, which exchanges the code with the hub.
+    let mut jar = crate::oauth::log_in(hub, "alice");
+    let start =
+        crate::oauth::browse_at(public, &mut jar, "GET", "/user/alice/files/notes.txt", None);
+    assert_eq!(start.status, 302, "{}", start.body);
+    let authorize = start.header("location").unwrap().to_owned();
+    let code = crate::oauth::browse_at(public, &mut jar, "GET", &authorize, None);
+    assert_eq!(code.status, 302, "{}", code.body);
+    let callback = code.header("location").unwrap().to_owned();
+    assert!(
+        callback.starts_with("/user/alice/oauth_callback?code="),
+        "{callback}"
+    );
+    let back = crate::oauth::browse_at(public, &mut jar, "GET", &callback, None);
+    assert_eq!(back.status, 302, "{}", back.body);
+    assert_eq!(back.header("location"), Some("/user/alice/files/notes.txt"));
+    let signed_in =
+        crate::oauth::browse_at(public, &mut jar, "GET", "/user/alice/api/status", None);
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
     // A second start while it runs is refused as JupyterHub refuses it.
     let again = hub.admin("POST", "/hub/api/users/alice/server", None);
     assert_eq!(again.status, 400);
@@ -132,7 +156,7 @@ fn start_reach_and_stop(hub: &TestHub) {
 #[test]
 fn a_real_server_starts_behind_the_embedded_proxy_and_stops() {
     let hub = TestHub::start_with(
-        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\""),
+        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\"\n{DUMMY}"),
         &format!("api_url = \"http://127.0.0.1:0\"\n{}", spawner_section()),
     );
     start_reach_and_stop(&hub);
@@ -145,7 +169,7 @@ fn a_real_server_starts_behind_configurable_http_proxy_and_stops() {
     assert!(chp.exists(), "run scripts/setup-chp");
     let hub = TestHub::start_with(
         &format!(
-            "{ADMIN_ROLE}\nproxy_class = \"configurable-http-proxy\"\nbind_url = \"http://127.0.0.1:{}/\"",
+            "{ADMIN_ROLE}\n{DUMMY}\nproxy_class = \"configurable-http-proxy\"\nbind_url = \"http://127.0.0.1:{}/\"",
             free_port()
         ),
         &format!(
