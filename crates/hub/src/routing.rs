@@ -163,12 +163,13 @@ impl HubProxy {
     }
 
     /// `PATCH /hub/api/proxy`: talk to the proxy at a new API URL and/or with a new token
-    /// from now on.
+    /// from now on, once the proxy there has answered with them (JupyterHub switches first
+    /// and fails afterwards, leaving itself unable to reach any proxy).
     ///
     /// # Errors
     ///
-    /// The new client cannot be made.
-    pub fn relocate(
+    /// The new client cannot be made, or the proxy does not answer it; the old one stays.
+    pub async fn relocate(
         &self,
         api_url: Option<&str>,
         auth_token: Option<&str>,
@@ -178,7 +179,11 @@ impl HubProxy {
             Some(token) => AuthToken::new(token),
             None => self.auth_token.clone(),
         };
-        let client = ChpClient::new(client_config(url, token))?;
+        let mut config = client_config(url, token);
+        // One attempt: a wrong location should be refused now, not after retries.
+        config.retry_timeout = Duration::ZERO;
+        let client = ChpClient::new(config)?;
+        client.get_all_routes().await?;
         *self.client.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(client);
         Ok(())
     }

@@ -86,10 +86,17 @@ pub async fn patch(State(state): State<SharedState>, headers: HeaderMap, body: B
         return Err(ApiError::bad_request("Request body must be JSON dict"));
     };
     let text = |key: &str| model.get(key).and_then(Value::as_str);
-    state
+    if let Err(error) = state
         .proxy
         .relocate(text("api_url"), text("auth_token"))
-        .map_err(|error| proxy_failed(&error))?;
+        .await
+    {
+        // JupyterHub would switch anyway and fail from then on (docs/compat.md).
+        return Err(ApiError::bad_request(format!(
+            "The proxy could not be reached with the new api_url or auth_token, which were \
+             not applied: {error}"
+        )));
+    }
     tracing::info!("proxy location updated through the API");
     crate::routing::sync_routes(&state)
         .await

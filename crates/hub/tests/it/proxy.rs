@@ -107,6 +107,21 @@ fn check_the_hub_behind(hub: &TestHub) {
     let raw = request(api, "GET", "/api/routes", Some(PROXY_TOKEN), None, &[]).json();
     assert!(raw.get("/elsewhere").is_some(), "{raw}");
 
+    // A wrong token for the proxy is refused and not applied; the right one is.
+    let wrong = hub.admin(
+        "PATCH",
+        "/hub/api/proxy",
+        Some(json!({"auth_token": "not-the-token"})),
+    );
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert_eq!(hub.admin("GET", "/hub/api/proxy", None).status, 200);
+    let right = hub.admin(
+        "PATCH",
+        "/hub/api/proxy",
+        Some(json!({"auth_token": PROXY_TOKEN})),
+    );
+    assert_eq!(right.status, 200, "{}", right.body);
+
     // Pagination of the table, as for any list.
     let page = hub.call(
         "GET",
