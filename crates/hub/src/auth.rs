@@ -617,6 +617,32 @@ impl Caller {
     }
 }
 
+/// A new hub-generated token and its stored hash; `what` names it in the error (`"the
+/// server's token"`).
+///
+/// # Errors
+///
+/// 500 when the system has no randomness or the hash fails (logged).
+pub fn fresh_token(what: &str) -> Result<(tokens::Secret, tokens::TokenHash), ApiError> {
+    let failed = || {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Failed to create {what}"),
+        )
+    };
+    let secret = tokens::new_token().map_err(|error| {
+        tracing::error!(%error, what, "no randomness for a token");
+        failed()
+    })?;
+    let hash = tokens::TokenHash::for_storage(secret.expose(), tokens::Origin::Generated).map_err(
+        |error| {
+            tracing::error!(%error, what, "hashing a new token failed");
+            failed()
+        },
+    )?;
+    Ok((secret, hash))
+}
+
 /// 403 for a request without valid credentials on an endpoint that needs scopes.
 pub fn missing_credentials() -> ApiError {
     ApiError::forbidden("Missing or invalid credentials.").explained(serde_json::json!({

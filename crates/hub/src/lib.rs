@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypt;
 pub mod error;
 pub mod login;
+pub mod managed_services;
 pub mod membership;
 pub mod models;
 pub mod oauth;
@@ -38,6 +39,7 @@ pub struct RunningHub {
     pub addr: SocketAddr,
     state: Arc<AppState>,
     task: JoinHandle<std::io::Result<()>>,
+    services: managed_services::ManagedServices,
 }
 
 impl RunningHub {
@@ -61,6 +63,7 @@ impl RunningHub {
             Ok(result) => result,
             Err(join) => Err(std::io::Error::other(join.to_string())),
         };
+        self.services.stop().await;
         if self.state.config.cleanup_servers {
             spawning::stop_all(&self.state).await;
         }
@@ -171,7 +174,21 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         served
     });
     tracing::info!(%addr, "hub API listening");
-    Ok(RunningHub { addr, state, task })
+    let services = match managed_services::start(&state).await {
+        Ok(services) => services,
+        Err(error) => {
+            state.shutdown.notify_one();
+            return Err(StartupError::Proxy(routing::RoutingError::Database(
+                error.message.unwrap_or_default(),
+            )));
+        }
+    };
+    Ok(RunningHub {
+        addr,
+        state,
+        task,
+        services,
+    })
 }
 
 /// The tokio runtime the hub is meant to run on: one worker per core, and as many blocking

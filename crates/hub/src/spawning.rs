@@ -15,7 +15,6 @@ use serde_json::{Map, Value};
 use spawner::{HubLocation, LocalProcessConfig, LocalProcessSpawner, SpawnSpec, Spawner};
 use store::{Address, NewToken, ServerUpdate, TokenOwner, Tx};
 use time::OffsetDateTime;
-use tokens::{Origin, TokenHash};
 use tokio::sync::watch;
 
 use crate::error::ApiError;
@@ -294,20 +293,7 @@ fn prepare(
     let prefix = routespec(&state.config.base_url, user, name);
     let note = format!("Server at {prefix}");
     let scopes = server_token_scopes(state, user, name);
-    let secret = tokens::new_token().map_err(|error| {
-        tracing::error!(%error, "no randomness for a server token");
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed to create the server's token",
-        )
-    })?;
-    let hash = TokenHash::for_storage(secret.expose(), Origin::Generated).map_err(|error| {
-        tracing::error!(%error, "hashing a server token failed");
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed to create the server's token",
-        )
-    })?;
+    let (secret, hash) = crate::auth::fresh_token("the server's token")?;
     let token = tx.insert_token(&NewToken {
         owner: TokenOwner::User(user),
         hash: &hash,

@@ -11,7 +11,7 @@ use scopes::{OAuthClient, Resource, Target};
 use serde_json::{Map, Value, json};
 use store::{NewToken, Token, TokenOwner, Tx};
 use time::OffsetDateTime;
-use tokens::{Origin, TokenHash, TokenRequest};
+use tokens::TokenRequest;
 
 use super::guard::{self, Need};
 use super::request::json_body;
@@ -258,15 +258,7 @@ pub async fn create(
                 };
                 ApiError::bad_request(message)
             })?;
-            let secret = tokens::new_token().map_err(|error| {
-                tracing::error!(%error, "no randomness for a token");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Failed to create token")
-            })?;
-            let hash =
-                TokenHash::for_storage(secret.expose(), Origin::Generated).map_err(|error| {
-                    tracing::error!(%error, "hashing a new token failed");
-                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Failed to create token")
-                })?;
+            let (secret, hash) = crate::auth::fresh_token("token")?;
             let now = OffsetDateTime::now_utc();
             let expires_at = match issued.expires_in {
                 Some(expires_in) => Some(

@@ -49,6 +49,12 @@ pub struct ServiceSpec {
     pub oauth_client_allowed_scopes: Vec<String>,
     /// Whether any OAuth setting was given (JupyterHub's `_oauth_specified`).
     pub oauth_specified: bool,
+    /// `command`: the hub starts the service with it (and restarts it when it exits).
+    pub command: Vec<String>,
+    /// `environment`: added to a managed service's environment.
+    pub environment: std::collections::BTreeMap<String, String>,
+    /// `cwd`: a managed service's working directory.
+    pub cwd: Option<String>,
 }
 
 /// Reads `JupyterHub.services` (a list of tables).
@@ -169,15 +175,47 @@ fn parse_service(
             );
         }
     }
-    if table.contains_key("command") {
+    let command = strings("command", problems);
+    if table.contains_key("command")
+        && command.is_empty()
+        && !table.get("command").is_some_and(Value::is_null)
+    {
         problems.push(
-            ConfigProblem::new(
-                format!("{here}.command"),
-                "hub-managed services (started by the hub) are not supported yet",
-            )
-            .help("start the service yourself and give it `url` and `api_token`"),
+            ConfigProblem::new(format!("{here}.command"), "the command is empty")
+                .help("for example `command = [\"python3\", \"-m\", \"my_service\"]`"),
         );
     }
+    if table.get("user").is_some_and(|user| !user.is_null()) {
+        problems.push(
+            ConfigProblem::new(
+                format!("{here}.user"),
+                "running a managed service as another system user is not supported",
+            )
+            .help("leave `user` out: the service runs as the hub's own user"),
+        );
+    }
+    let mut environment = std::collections::BTreeMap::new();
+    match table.get("environment") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (key, value) in map {
+                match value {
+                    Value::String(text) => {
+                        environment.insert(key.clone(), text.clone());
+                    }
+                    _ => problems.push(ConfigProblem::new(
+                        format!("{here}.environment.{key}"),
+                        "must be a string",
+                    )),
+                }
+            }
+        }
+        Some(_) => problems.push(ConfigProblem::new(
+            format!("{here}.environment"),
+            "must be a table of strings",
+        )),
+    }
+    let cwd = text("cwd", problems);
     let info = match table.get("info") {
         None | Some(Value::Null) => None,
         Some(Value::Object(info)) => Some(info.clone()),
@@ -208,6 +246,9 @@ fn parse_service(
                 ) && table.get(*key) != Some(&Value::String(String::new()))
             }),
         name,
+        command,
+        environment,
+        cwd,
     };
     if spec.oauth_specified && spec.url.is_none() && spec.oauth_redirect_uri.is_none() {
         problems.push(

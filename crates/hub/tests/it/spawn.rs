@@ -254,3 +254,60 @@ fn a_restarted_hub_finds_its_running_server_and_routes_it_again() {
     let model = hub.admin("GET", "/hub/api/users/alice", None).json();
     assert_eq!(model["servers"], json!({}), "{model}");
 }
+
+#[test]
+fn the_real_idle_culler_runs_as_a_hub_managed_service_and_culls_an_idle_server() {
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let hub = TestHub::with_config(|dir| {
+        format!(
+            r#"
+[JupyterHub]
+hub_bind_url = "http://127.0.0.1:0"
+bind_url = "http://127.0.0.1:0/"
+db_url = "sqlite:///{db}"
+cookie_secret_file = "{secret}"
+services = [
+  {{ name = "admin-svc", api_token = "{admin}" }},
+  {{ name = "idle-culler", command = [{python:?}, "-m", "jupyterhub_idle_culler", "--timeout=3", "--cull-every=1"] }},
+]
+load_roles = [
+  {{ name = "admin", services = ["admin-svc"] }},
+  {{ name = "culler", scopes = ["list:users", "read:users:activity", "read:servers", "delete:servers"], services = ["idle-culler"] }},
+]
+[Authenticator]
+allowed_users = ["alice"]
+[ConfigurableHTTPProxy]
+api_url = "http://127.0.0.1:0"
+{spawner}"#,
+            db = dir.join("hub.sqlite").display(),
+            secret = dir.join("cookie_secret").display(),
+            admin = crate::api::ADMIN_TOKEN,
+            python = python.display().to_string(),
+            spawner = spawner_section(),
+        )
+    });
+    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
+    assert!(matches!(response.status, 201 | 202), "{}", response.body);
+    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
+    assert!(
+        progress.body.contains("\"ready\": true"),
+        "{}",
+        progress.body
+    );
+    let ready_at = Instant::now();
+    let deadline = ready_at + Duration::from_secs(60);
+    loop {
+        let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+        if model["servers"] == json!({}) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the culler did not stop the idle server: {model}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    eprintln!("culled {:?} after the server was ready", ready_at.elapsed());
+    let table = hub.admin("GET", "/hub/api/proxy", None).json();
+    assert!(table.get("/user/alice/").is_none(), "{table}");
+}
