@@ -374,35 +374,90 @@ pub async fn sync_routes(state: &crate::state::SharedState) -> Result<(), Routin
     state.proxy.check_routes(&wanted, &pending).await
 }
 
-/// Keeps the proxy in line while the hub runs: a started configurable-http-proxy is checked
-/// every `check_running_interval` (restarted, and its routes added again, if it exited), and
-/// every route is checked every 300 s (JupyterHub's `last_activity_interval`).
-pub fn spawn_watcher(state: crate::state::SharedState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let check_every = Duration::from_secs(u64::from(state.config.proxy.check_running_interval));
-        let routes_every = Duration::from_secs(300);
-        let watch_process = state.proxy.watches_a_process().await;
-        let mut since_routes = Duration::ZERO;
-        loop {
-            tokio::time::sleep(check_every).await;
-            since_routes += check_every;
-            let mut check = since_routes >= routes_every;
-            if watch_process {
-                match state.proxy.restart_if_exited().await {
-                    Ok(true) => {
-                        tracing::warn!(
-                            "configurable-http-proxy had exited; restarted, re-adding routes"
-                        );
-                        check = true;
+/// JupyterHub's `update_last_activity`: the proxy's per-route activity becomes the
+/// activity of the server and its user (whichever is later), which is how traffic through
+/// the proxy keeps a server from the idle culler.
+///
+/// # Errors
+///
+/// The proxy cannot be reached, or the database written.
+pub async fn update_last_activity(state: &crate::state::SharedState) -> Result<(), RoutingError> {
+    let routes = state.proxy.client().get_all_routes().await?;
+    let seen: Vec<(String, String, time::OffsetDateTime)> = routes
+        .values()
+        .filter_map(|route| {
+            let user = route.data.get("user")?.as_str()?;
+            let server = route.data.get("server_name")?.as_str()?;
+            Some((user.to_owned(), server.to_owned(), route.last_activity()?))
+        })
+        .collect();
+    if seen.is_empty() {
+        return Ok(());
+    }
+    state
+        .write(move |_, tx| {
+            for (user, server, at) in &seen {
+                if let Some(found) = tx.find_server(user, server)? {
+                    if found.last_activity.is_none_or(|current| current < *at) {
+                        let update = store::ServerUpdate {
+                            last_activity: Some(*at),
+                            ..store::ServerUpdate::default()
+                        };
+                        tx.update_server(user, server, &update)?;
                     }
-                    Ok(false) => {}
-                    Err(error) => {
-                        tracing::error!(%error, "configurable-http-proxy could not be restarted")
+                }
+                if let Some(found) = tx.find_user(user)? {
+                    if found.last_activity.is_none_or(|current| current < *at) {
+                        tx.set_user_last_activity(user, *at)?;
                     }
                 }
             }
+            Ok(())
+        })
+        .await
+        .map_err(|error| {
+            RoutingError::Database(error.message.unwrap_or_else(|| error.status.to_string()))
+        })
+}
+
+/// Keeps the proxy in line while the hub runs: a started configurable-http-proxy is checked
+/// every `check_running_interval` (restarted, and its routes added again, if it exited), and
+/// every `last_activity_interval` the proxy's activity is recorded and every route checked.
+pub fn spawn_watcher(state: crate::state::SharedState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = |seconds: u32| {
+            let period = Duration::from_secs(u64::from(seconds.max(1)));
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks
+        };
+        let mut process_ticks = every(state.config.proxy.check_running_interval);
+        let mut activity_ticks = every(state.config.last_activity_interval);
+        let watch_process = state.proxy.watches_a_process().await;
+        loop {
+            let check = tokio::select! {
+                _ = process_ticks.tick() => {
+                    watch_process && match state.proxy.restart_if_exited().await {
+                        Ok(restarted) => {
+                            if restarted {
+                                tracing::warn!("configurable-http-proxy had exited; restarted, re-adding routes");
+                            }
+                            restarted
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "configurable-http-proxy could not be restarted");
+                            false
+                        }
+                    }
+                }
+                _ = activity_ticks.tick() => {
+                    if let Err(error) = update_last_activity(&state).await {
+                        tracing::error!(%error, "recording the proxy's activity failed");
+                    }
+                    true
+                }
+            };
             if check {
-                since_routes = Duration::ZERO;
                 if let Err(error) = sync_routes(&state).await {
                     tracing::error!(%error, "check_routes failed");
                 }

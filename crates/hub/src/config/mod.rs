@@ -52,6 +52,7 @@ const JUPYTERHUB_KEYS: &[&str] = &[
     "slow_stop_timeout",
     "concurrent_spawn_limit",
     "cleanup_servers",
+    "last_activity_interval",
 ];
 const AUTHENTICATOR_KEYS: &[&str] = &[
     "admin_users",
@@ -153,6 +154,9 @@ pub struct HubConfig {
     /// `JupyterHub.cleanup_servers`: stop every server when the hub stops (otherwise the
     /// next start finds them again).
     pub cleanup_servers: bool,
+    /// `JupyterHub.last_activity_interval`, seconds: how often the proxy's activity is
+    /// recorded and its routes checked.
+    pub last_activity_interval: u32,
 }
 
 impl HubConfig {
@@ -187,6 +191,7 @@ impl HubConfig {
             proxy: ProxySettings::default(),
             spawner: SpawnerSettings::default(),
             cleanup_servers: true,
+            last_activity_interval: 300,
         }
     }
 
@@ -343,6 +348,9 @@ fn read(root: &mut Table, source: &str, problems: &mut Vec<ConfigProblem>) -> Hu
         spawner::read_hub_spawn_keys(&mut config.spawner, &mut hub);
         if let Some(flag) = hub.boolean("cleanup_servers") {
             config.cleanup_servers = flag;
+        }
+        if let Some(seconds) = hub.integer("last_activity_interval", 1..=86_400, "300") {
+            config.last_activity_interval = u32::try_from(seconds).unwrap_or(300);
         }
         hub.finish(SECTIONS);
         read_urls(&mut config, bind_url, hub_bind_url, base_url, problems);

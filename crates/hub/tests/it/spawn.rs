@@ -311,3 +311,63 @@ api_url = "http://127.0.0.1:0"
     let table = hub.admin("GET", "/hub/api/proxy", None).json();
     assert!(table.get("/user/alice/").is_none(), "{table}");
 }
+
+#[test]
+fn traffic_through_the_proxy_becomes_the_servers_and_users_activity() {
+    let hub = TestHub::start_with(
+        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\"\nlast_activity_interval = 1"),
+        &format!("api_url = \"http://127.0.0.1:0\"\n{}", spawner_section()),
+    );
+    let public = hub.hub.as_ref().unwrap().public_addr().unwrap();
+    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
+    assert!(matches!(response.status, 201 | 202), "{}", response.body);
+    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
+    assert!(
+        progress.body.contains("\"ready\": true"),
+        "{}",
+        progress.body
+    );
+    let token = hub.token_for("alice", &["inherit"]);
+    let activity = |hub: &TestHub| {
+        let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+        (
+            model["servers"][""]["last_activity"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            model["last_activity"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    let (server_before, _) = activity(&hub);
+    std::thread::sleep(Duration::from_millis(1100));
+    let status = request(
+        public,
+        "GET",
+        "/user/alice/api/status",
+        Some(&token),
+        None,
+        &[],
+    );
+    assert_eq!(status.status, 200, "{}", status.body);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (server_now, user_now) = activity(&hub);
+        // ISO 8601 in UTC with a `Z`: later sorts later.
+        if server_now > server_before && user_now >= server_now {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "activity not recorded: server {server_before} -> {server_now}, user {user_now}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        hub.admin("DELETE", "/hub/api/users/alice/server", None)
+            .status,
+        204
+    );
+}
