@@ -371,3 +371,33 @@ fn traffic_through_the_proxy_becomes_the_servers_and_users_activity() {
         204
     );
 }
+
+#[test]
+fn concurrent_spawn_limit_answers_429_with_retry_after_and_a_pending_start_202() {
+    // A server that never answers: its start stays pending.
+    let hub = TestHub::start_with(
+        &format!(
+            "{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\"\nconcurrent_spawn_limit = 1\nslow_spawn_timeout = 0"
+        ),
+        "api_url = \"http://127.0.0.1:0\"\n[Spawner]\ncmd = [\"sh\", \"-c\", \"sleep 60\", \"--\"]\nallow_root = true\n",
+    );
+    let first = hub.admin("POST", "/hub/api/users/alice/server", None);
+    assert_eq!(first.status, 202, "{}", first.body);
+    let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+    assert_eq!(model["pending"], "spawn", "{model}");
+    // Starting it again while it starts: 202 at once, as JupyterHub answers.
+    assert_eq!(
+        hub.admin("POST", "/hub/api/users/alice/server", None)
+            .status,
+        202
+    );
+    let second = hub.admin("POST", "/hub/api/users/bob/server", None);
+    assert_eq!(second.status, 429, "{}", second.body);
+    assert_eq!(second.header("retry-after"), Some("30"));
+    assert_eq!(
+        second.json()["message"],
+        "Too many users trying to log in right now. Try again in 30 seconds."
+    );
+    let stopped = hub.admin("DELETE", "/hub/api/users/alice/server", None);
+    assert!(matches!(stopped.status, 202 | 204), "{}", stopped.body);
+}
