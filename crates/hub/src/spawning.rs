@@ -566,6 +566,31 @@ pub async fn stop(state: &SharedState, user: &str, name: &str) -> Result<Stopped
     }
 }
 
+/// Stops every server of `user` (before the user is deleted). `false`: one is still
+/// stopping after `slow_stop_timeout`.
+///
+/// # Errors
+///
+/// Database failures.
+pub async fn stop_user(state: &SharedState, user: &str) -> Result<bool, ApiError> {
+    let names: Vec<String> = state
+        .servers
+        .live
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .keys()
+        .filter(|(owner, _)| owner == user)
+        .map(|(_, name)| name.clone())
+        .collect();
+    let mut all_stopped = true;
+    for name in names {
+        if let Stopped::Pending = stop(state, user, &name).await? {
+            all_stopped = false;
+        }
+    }
+    Ok(all_stopped)
+}
+
 /// After the process is gone: token and client taken back, the server forgotten.
 async fn finish_stopped(
     state: &SharedState,
@@ -705,4 +730,51 @@ pub fn spawn_poller(state: SharedState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routespecs_and_log_names_are_jupyterhubs() {
+        assert_eq!(routespec("/", "alice", ""), "/user/alice/");
+        assert_eq!(routespec("/", "alice", "proj"), "/user/alice/proj/");
+        assert_eq!(routespec("/jh/", "a b", "x y"), "/jh/user/a%20b/x%20y/");
+        assert_eq!(log_name("alice", ""), "alice");
+        assert_eq!(log_name("alice", "proj"), "alice:proj");
+    }
+
+    #[test]
+    fn bare_filters_are_resolved_for_the_server() {
+        assert_eq!(
+            resolve_bare_filters("access:servers!server", "alice", "proj"),
+            "access:servers!server=alice/proj"
+        );
+        assert_eq!(
+            resolve_bare_filters("users:activity!user", "alice", ""),
+            "users:activity!user=alice"
+        );
+        assert_eq!(
+            resolve_bare_filters("read:users", "alice", ""),
+            "read:users"
+        );
+    }
+
+    #[test]
+    fn phases_say_what_jupyterhub_says() {
+        assert_eq!(Phase::Spawning.pending(), Some("spawn"));
+        assert_eq!(Phase::Stopping.pending(), Some("stop"));
+        let ready = Phase::Ready {
+            url: "http://127.0.0.1:1".into(),
+        };
+        assert!(ready.is_ready() && ready.is_active() && ready.pending().is_none());
+        assert!(!Phase::Stopped.is_active());
+        assert!(
+            !Phase::Failed {
+                message: String::new()
+            }
+            .is_active()
+        );
+    }
 }

@@ -289,7 +289,11 @@ pub async fn patch(
                     scopes::py_str(&name)
                 )));
             };
-            if server.address.is_some() {
+            let active = state
+                .servers
+                .phase(&user, &name)
+                .is_some_and(|phase| phase.is_active());
+            if active || server.address.is_some() {
                 let log_name = if name.is_empty() {
                     user.clone()
                 } else {

@@ -486,16 +486,28 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> ApiResult {
     let need = Need::any(&["delete:users"]).on_user(&name);
-    guard::write(&state, &headers, need, move |_, caller, membership| {
+    let user = guard::write(&state, &headers, need, move |_, caller, membership| {
         let mut tx = membership.tx()?;
         let user = load_user_or_404(&mut tx, &name)?;
         if user.name == caller.principal.name() {
             return Err(ApiError::bad_request("Cannot delete yourself!"));
         }
-        tx.delete_user(&user.name)?;
-        Ok(StatusCode::NO_CONTENT.into_response())
+        Ok(user.name)
     })
-    .await
+    .await?;
+    // The user's servers stop first, as JupyterHub stops them: nothing may outlive its owner.
+    if !crate::spawning::stop_user(&state, &user).await? {
+        return Err(ApiError::bad_request(format!(
+            "{user}'s server is in the process of stopping, please wait."
+        )));
+    }
+    state
+        .write(move |_, tx| {
+            load_user_or_404(tx, &user)?;
+            tx.delete_user(&user)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        })
+        .await
 }
 
 /// PATCH /users/:name

@@ -401,3 +401,54 @@ fn concurrent_spawn_limit_answers_429_with_retry_after_and_a_pending_start_202()
     let stopped = hub.admin("DELETE", "/hub/api/users/alice/server", None);
     assert!(matches!(stopped.status, 202 | 204), "{}", stopped.body);
 }
+
+/// Whether a process whose command line contains `needle` runs.
+fn process_running(needle: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+        std::fs::read(entry.path().join("cmdline"))
+            .map(|raw| {
+                String::from_utf8_lossy(&raw)
+                    .replace('\0', " ")
+                    .contains(needle)
+            })
+            .unwrap_or(false)
+    })
+}
+
+#[test]
+fn a_starting_server_cannot_be_modified_and_deleting_its_user_stops_it() {
+    let hub = TestHub::start_with(
+        &format!(
+            "{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\"\nallow_named_servers = true\nslow_spawn_timeout = 0"
+        ),
+        "api_url = \"http://127.0.0.1:0\"\n[Spawner]\ncmd = [\"sh\", \"-c\", \"sleep 4243\", \"--\"]\nallow_root = true\n",
+    );
+    let started = hub.admin("POST", "/hub/api/users/alice/servers/proj", None);
+    assert_eq!(started.status, 202, "{}", started.body);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !process_running("sleep 4243") {
+        assert!(Instant::now() < deadline, "the server's process never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let renamed = hub.admin(
+        "PATCH",
+        "/hub/api/users/alice/servers/proj",
+        Some(json!({"name": "other"})),
+    );
+    assert_eq!(renamed.status, 400, "{}", renamed.body);
+    assert_eq!(
+        renamed.json()["message"],
+        "alice:proj is active. Please stop it before modifying it."
+    );
+    let deleted = hub.admin("DELETE", "/hub/api/users/alice", None);
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    assert_eq!(hub.admin("GET", "/hub/api/users/alice", None).status, 404);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process_running("sleep 4243") {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted user's server still runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
