@@ -14,6 +14,8 @@ mod cache;
 mod client;
 mod config;
 mod login;
+mod managed;
 mod oauth;
 mod proxy;
 mod spawn;
+mod support;

@@ -196,3 +196,64 @@ fn an_unknown_proxy_class_is_a_config_error_naming_the_choices() {
     assert!(text.contains("JupyterHub.proxy_class"), "{text}");
     assert!(text.contains("configurable-http-proxy"), "{text}");
 }
+
+/// A configurable-http-proxy started by the test, not the hub; killed on drop.
+struct ExternalChp(std::process::Child);
+
+impl Drop for ExternalChp {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn an_external_configurable_http_proxy_is_driven_and_left_running() {
+    let (public, api) = (free_port(), free_port());
+    let child = std::process::Command::new(chp_binary())
+        .args([
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &public.to_string(),
+            "--api-ip",
+            "127.0.0.1",
+            "--api-port",
+            &api.to_string(),
+        ])
+        .env("CONFIGPROXY_AUTH_TOKEN", PROXY_TOKEN)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _chp = ExternalChp(child);
+    let api_addr: SocketAddr = format!("127.0.0.1:{api}").parse().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::net::TcpStream::connect(api_addr).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the external proxy did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let hub = TestHub::start_with(
+        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:{public}/\""),
+        &format!(
+            "should_start = false\napi_url = \"http://127.0.0.1:{api}\"\nauth_token = \"{PROXY_TOKEN}\""
+        ),
+    );
+    let table = hub.admin("GET", "/hub/api/proxy", None).json();
+    assert_eq!(
+        table["/"]["target"],
+        format!("http://{}", hub.addr),
+        "{table}"
+    );
+    let public_addr: SocketAddr = format!("127.0.0.1:{public}").parse().unwrap();
+    let through = request(public_addr, "GET", "/hub/api/", None, None, &[]);
+    assert_eq!(through.status, 200, "{}", through.body);
+    drop(hub);
+    // The hub leaves a proxy it did not start running, with its routes.
+    let raw = request(api_addr, "GET", "/api/routes", Some(PROXY_TOKEN), None, &[]);
+    assert_eq!(raw.status, 200, "{}", raw.body);
+    assert!(raw.json().get("/").is_some(), "{}", raw.body);
+}

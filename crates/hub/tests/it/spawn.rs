@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::api::{ADMIN_ROLE, TestHub};
 use crate::client::request;
+use crate::support::{process_running, wait_for};
 
 fn singleuser() -> PathBuf {
     let path =
@@ -40,6 +41,52 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Which proxy the hub puts in front.
+#[derive(Clone, Copy)]
+enum Front {
+    /// hubcap's embedded proxy (the default).
+    Embedded,
+    /// The real configurable-http-proxy 5.3.0, started by the hub.
+    Chp,
+}
+
+impl Front {
+    /// `[JupyterHub]` lines and `[ConfigurableHTTPProxy]` lines for this proxy.
+    fn config(self) -> (String, String) {
+        match self {
+            Front::Embedded => (
+                "bind_url = \"http://127.0.0.1:0/\"".to_owned(),
+                "api_url = \"http://127.0.0.1:0\"".to_owned(),
+            ),
+            Front::Chp => {
+                let chp = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../.chp/node_modules/.bin/configurable-http-proxy");
+                assert!(chp.exists(), "run scripts/setup-chp");
+                (
+                    format!(
+                        "proxy_class = \"configurable-http-proxy\"\nbind_url = \"http://127.0.0.1:{}/\"",
+                        free_port()
+                    ),
+                    format!(
+                        "api_url = \"http://127.0.0.1:{}\"\ncommand = [{:?}]",
+                        free_port(),
+                        chp.display().to_string()
+                    ),
+                )
+            }
+        }
+    }
+
+    /// A test hub in front of which this proxy runs, with `extra` `[JupyterHub]` lines.
+    fn hub(self, extra: &str) -> TestHub {
+        let (hub_lines, proxy_lines) = self.config();
+        TestHub::start_with(
+            &format!("{ADMIN_ROLE}\n{hub_lines}\n{extra}"),
+            &format!("{proxy_lines}\n{}", spawner_section()),
+        )
+    }
 }
 
 /// Starts alice's server and checks everything the issue asks of a running server.
@@ -155,31 +202,12 @@ fn start_reach_and_stop(hub: &TestHub) {
 
 #[test]
 fn a_real_server_starts_behind_the_embedded_proxy_and_stops() {
-    let hub = TestHub::start_with(
-        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\"\n{DUMMY}"),
-        &format!("api_url = \"http://127.0.0.1:0\"\n{}", spawner_section()),
-    );
-    start_reach_and_stop(&hub);
+    start_reach_and_stop(&Front::Embedded.hub(DUMMY));
 }
 
 #[test]
 fn a_real_server_starts_behind_configurable_http_proxy_and_stops() {
-    let chp = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.chp/node_modules/.bin/configurable-http-proxy");
-    assert!(chp.exists(), "run scripts/setup-chp");
-    let hub = TestHub::start_with(
-        &format!(
-            "{ADMIN_ROLE}\n{DUMMY}\nproxy_class = \"configurable-http-proxy\"\nbind_url = \"http://127.0.0.1:{}/\"",
-            free_port()
-        ),
-        &format!(
-            "api_url = \"http://127.0.0.1:{}\"\ncommand = [{:?}]\n{}",
-            free_port(),
-            chp.display().to_string(),
-            spawner_section()
-        ),
-    );
-    start_reach_and_stop(&hub);
+    start_reach_and_stop(&Front::Chp.hub(DUMMY));
 }
 
 #[test]
@@ -213,15 +241,21 @@ fn a_server_that_cannot_start_says_why_and_leaves_nothing() {
 }
 
 #[test]
-fn a_restarted_hub_finds_its_running_server_and_routes_it_again() {
-    // Fixed ports: the restarted hub must listen where the server was told the hub is.
-    let (hub_port, public_port) = (free_port(), free_port());
-    let mut hub = TestHub::start_with(
-        &format!(
-            "{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:{public_port}/\"\nhub_bind_url = \"http://127.0.0.1:{hub_port}\"\ncleanup_servers = false"
-        ),
-        &format!("api_url = \"http://127.0.0.1:0\"\n{}", spawner_section()),
-    );
+fn a_restarted_hub_finds_its_running_server_behind_the_embedded_proxy() {
+    restart_case(Front::Embedded);
+}
+
+#[test]
+fn a_restarted_hub_finds_its_running_server_behind_configurable_http_proxy() {
+    restart_case(Front::Chp);
+}
+
+fn restart_case(front: Front) {
+    // A fixed port: the restarted hub must listen where the server was told the hub is.
+    let hub_port = free_port();
+    let mut hub = front.hub(&format!(
+        "hub_bind_url = \"http://127.0.0.1:{hub_port}\"\ncleanup_servers = false"
+    ));
     let response = hub.admin("POST", "/hub/api/users/alice/server", None);
     assert!(matches!(response.status, 201 | 202), "{}", response.body);
     let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
@@ -256,14 +290,25 @@ fn a_restarted_hub_finds_its_running_server_and_routes_it_again() {
 }
 
 #[test]
-fn the_real_idle_culler_runs_as_a_hub_managed_service_and_culls_an_idle_server() {
+fn the_real_idle_culler_culls_an_idle_server_behind_the_embedded_proxy() {
+    culler_case(Front::Embedded);
+}
+
+#[test]
+fn the_real_idle_culler_culls_an_idle_server_behind_configurable_http_proxy() {
+    culler_case(Front::Chp);
+}
+
+/// The real `jupyterhub-idle-culler` 2.x, run by the hub as a managed service.
+fn culler_case(front: Front) {
     let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let (hub_lines, proxy_lines) = front.config();
     let hub = TestHub::with_config(|dir| {
         format!(
             r#"
 [JupyterHub]
 hub_bind_url = "http://127.0.0.1:0"
-bind_url = "http://127.0.0.1:0/"
+{hub_lines}
 db_url = "sqlite:///{db}"
 cookie_secret_file = "{secret}"
 services = [
@@ -277,7 +322,7 @@ load_roles = [
 [Authenticator]
 allowed_users = ["alice"]
 [ConfigurableHTTPProxy]
-api_url = "http://127.0.0.1:0"
+{proxy_lines}
 {spawner}"#,
             db = dir.join("hub.sqlite").display(),
             secret = dir.join("cookie_secret").display(),
@@ -313,11 +358,18 @@ api_url = "http://127.0.0.1:0"
 }
 
 #[test]
-fn traffic_through_the_proxy_becomes_the_servers_and_users_activity() {
-    let hub = TestHub::start_with(
-        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\"\nlast_activity_interval = 1"),
-        &format!("api_url = \"http://127.0.0.1:0\"\n{}", spawner_section()),
-    );
+fn traffic_through_the_embedded_proxy_becomes_activity() {
+    activity_case(Front::Embedded);
+}
+
+#[test]
+fn traffic_through_configurable_http_proxy_becomes_activity() {
+    activity_case(Front::Chp);
+}
+
+/// Traffic through the proxy becomes the server's and the user's activity.
+fn activity_case(front: Front) {
+    let hub = front.hub("last_activity_interval = 1");
     let public = hub.hub.as_ref().unwrap().public_addr().unwrap();
     let response = hub.admin("POST", "/hub/api/users/alice/server", None);
     assert!(matches!(response.status, 201 | 202), "{}", response.body);
@@ -402,19 +454,6 @@ fn concurrent_spawn_limit_answers_429_with_retry_after_and_a_pending_start_202()
     assert!(matches!(stopped.status, 202 | 204), "{}", stopped.body);
 }
 
-/// Whether a process whose command line contains `needle` runs.
-fn process_running(needle: &str) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
-        std::fs::read(entry.path().join("cmdline"))
-            .map(|raw| {
-                String::from_utf8_lossy(&raw)
-                    .replace('\0', " ")
-                    .contains(needle)
-            })
-            .unwrap_or(false)
-    })
-}
-
 #[test]
 fn a_starting_server_cannot_be_modified_and_deleting_its_user_stops_it() {
     let hub = TestHub::start_with(
@@ -425,11 +464,7 @@ fn a_starting_server_cannot_be_modified_and_deleting_its_user_stops_it() {
     );
     let started = hub.admin("POST", "/hub/api/users/alice/servers/proj", None);
     assert_eq!(started.status, 202, "{}", started.body);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !process_running("sleep 4243") {
-        assert!(Instant::now() < deadline, "the server's process never ran");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for("the server's process", || process_running("sleep 4243"));
     let renamed = hub.admin(
         "PATCH",
         "/hub/api/users/alice/servers/proj",
@@ -443,12 +478,7 @@ fn a_starting_server_cannot_be_modified_and_deleting_its_user_stops_it() {
     let deleted = hub.admin("DELETE", "/hub/api/users/alice", None);
     assert_eq!(deleted.status, 204, "{}", deleted.body);
     assert_eq!(hub.admin("GET", "/hub/api/users/alice", None).status, 404);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while process_running("sleep 4243") {
-        assert!(
-            Instant::now() < deadline,
-            "the deleted user's server still runs"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for("the deleted user's server to stop", || {
+        !process_running("sleep 4243")
+    });
 }
