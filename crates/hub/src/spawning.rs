@@ -228,7 +228,12 @@ pub async fn start(
                         log_name(user, name)
                     )));
                 }
-                // It died since: clean up, then start again.
+                // It died since: clean up (its route too), then start again.
+                let route = routespec(&state.config.base_url, user, name);
+                if let Err(error) = state.proxy.client().delete_route(&route).await {
+                    tracing::warn!(%error, route, "the route could not be deleted");
+                }
+                live.spawner.clear_state();
                 finish_stopped(state, user, name, &live).await?;
             }
             Phase::Failed { .. } | Phase::Stopped => state.servers.remove(user, name),
@@ -390,6 +395,19 @@ async fn run_spawn(state: SharedState, live: Arc<LiveServer>, spec: SpawnSpec) {
     let (user, name) = (spec.user.clone(), spec.server_name.clone());
     let outcome = spawner::spawn(live.spawner.as_ref(), &spec).await;
     match outcome {
+        Ok(_) if live.phase() != Phase::Spawning => {
+            // A stop was asked while it started, perhaps before there was a process to stop:
+            // take it down here too; nothing to route or record.
+            tracing::info!(
+                user,
+                server = name,
+                "started after a stop was asked; stopping it"
+            );
+            if let Err(error) = live.spawner.stop(true).await {
+                tracing::error!(%error, user, server = name, "the server did not stop");
+            }
+            live.spawner.clear_state();
+        }
         Ok(spawned) => {
             let endpoint = spawned.endpoint;
             let mut data = Map::new();
@@ -428,6 +446,10 @@ async fn run_spawn(state: SharedState, live: Arc<LiveServer>, spec: SpawnSpec) {
                     fail(&state, &live, &user, &name, reason).await;
                 }
             }
+        }
+        Err(error) if live.phase() != Phase::Spawning => {
+            // Stopped while it started (the stop's kill is likely why): the stop cleans up.
+            tracing::info!(user, server = name, %error, "a start ended by a stop");
         }
         Err(error) => {
             let message = match &error {
