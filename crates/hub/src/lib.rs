@@ -73,7 +73,7 @@ impl RunningHub {
 
     /// Where the hub reaches the proxy's REST API.
     pub fn proxy_api_url(&self) -> String {
-        self.state.proxy.api_url().to_owned()
+        self.state.proxy.api_url()
     }
 
     /// Where users reach the hub through the proxy, when the hub started the proxy.
@@ -150,9 +150,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
     });
     if let Err(error) = spawning::restore(&state).await {
         state.proxy.stop().await;
-        return Err(StartupError::Proxy(routing::RoutingError::Database(
-            error.message.unwrap_or_default(),
-        )));
+        return Err(StartupError::Restore(error.message.unwrap_or_default()));
     }
     if let Err(error) = routing::sync_routes(&state).await {
         state.proxy.stop().await;
@@ -178,9 +176,8 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
         Ok(services) => services,
         Err(error) => {
             state.shutdown.notify_one();
-            return Err(StartupError::Proxy(routing::RoutingError::Database(
-                error.message.unwrap_or_default(),
-            )));
+            state.proxy.stop().await;
+            return Err(StartupError::Services(error.message.unwrap_or_default()));
         }
     };
     Ok(RunningHub {
@@ -192,9 +189,8 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartupError> {
 }
 
 /// The tokio runtime the hub is meant to run on: one worker per core, and as many blocking
-/// threads (where database transactions run) as the hub has database connections, plus a
-/// few for other blocking work. More would only wait for a connection, each with its own
-/// stack and allocator arena.
+/// threads (where database transactions run) as the hub has database connections. More
+/// would only wait for a connection, each with its own stack and allocator arena.
 ///
 /// # Errors
 ///

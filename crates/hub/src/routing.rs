@@ -59,17 +59,21 @@ enum Started {
     Chp(Arc<ManagedChp>),
 }
 
+/// How the hub reaches the proxy now (`PATCH /proxy` may change it).
+struct Connection {
+    client: Arc<dyn Proxy>,
+    api_url: String,
+    auth_token: Option<AuthToken>,
+}
+
 /// The hub's proxy: the client it talks through and what it started.
 pub struct HubProxy {
-    client: RwLock<Arc<dyn Proxy>>,
+    connection: RwLock<Connection>,
     started: Mutex<Option<Started>>,
     /// `check_routes` runs one at a time (JupyterHub serialises it with a lock too).
     checking: Mutex<()>,
     /// The proxy's public address (where users connect).
     public_addr: Option<SocketAddr>,
-    /// Where the proxy's API is (after binding, for an embedded proxy on port 0).
-    api_url: String,
-    auth_token: Option<AuthToken>,
 }
 
 /// A route the hub wants in the proxy.
@@ -138,18 +142,25 @@ impl HubProxy {
         };
         let client = ChpClient::new(client_config(&api_url, Some(token.clone())))?;
         Ok(HubProxy {
-            client: RwLock::new(Arc::new(client)),
+            connection: RwLock::new(Connection {
+                client: Arc::new(client),
+                // After binding: an embedded proxy on port 0 has its real port here.
+                api_url,
+                auth_token: Some(token),
+            }),
             started: Mutex::new(started),
             checking: Mutex::new(()),
             public_addr,
-            api_url,
-            auth_token: Some(token),
         })
     }
 
     /// The client the hub talks to the proxy through.
     pub fn client(&self) -> Arc<dyn Proxy> {
-        Arc::clone(&self.client.read().unwrap_or_else(PoisonError::into_inner))
+        let connection = self
+            .connection
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(&connection.client)
     }
 
     /// Where users reach the proxy, when the hub started it.
@@ -158,8 +169,12 @@ impl HubProxy {
     }
 
     /// Where the proxy's API is.
-    pub fn api_url(&self) -> &str {
-        &self.api_url
+    pub fn api_url(&self) -> String {
+        let connection = self
+            .connection
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        connection.api_url.clone()
     }
 
     /// `PATCH /hub/api/proxy`: talk to the proxy at a new API URL and/or with a new token
@@ -174,17 +189,34 @@ impl HubProxy {
         api_url: Option<&str>,
         auth_token: Option<&str>,
     ) -> Result<(), RoutingError> {
-        let url = api_url.unwrap_or(&self.api_url).trim_end_matches('/');
-        let token = match auth_token {
-            Some(token) => AuthToken::new(token),
-            None => self.auth_token.clone(),
+        let (url, token) = {
+            let current = self
+                .connection
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let url = api_url
+                .unwrap_or(&current.api_url)
+                .trim_end_matches('/')
+                .to_owned();
+            let token = match auth_token {
+                Some(token) => AuthToken::new(token),
+                None => current.auth_token.clone(),
+            };
+            (url, token)
         };
-        let mut config = client_config(url, token);
         // One attempt: a wrong location should be refused now, not after retries.
-        config.retry_timeout = Duration::ZERO;
-        let client = ChpClient::new(config)?;
-        client.get_all_routes().await?;
-        *self.client.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(client);
+        let mut probe = client_config(&url, token.clone());
+        probe.retry_timeout = Duration::ZERO;
+        ChpClient::new(probe)?.get_all_routes().await?;
+        let client = ChpClient::new(client_config(&url, token.clone()))?;
+        *self
+            .connection
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Connection {
+            client: Arc::new(client),
+            api_url: url,
+            auth_token: token,
+        };
         Ok(())
     }
 

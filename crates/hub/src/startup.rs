@@ -53,6 +53,12 @@ pub enum StartupError {
     /// The cookie secret cannot be had.
     #[error(transparent)]
     CookieSecret(#[from] crate::login::CookieSecretError),
+    /// The servers recorded as running could not be checked after a restart.
+    #[error("finding the servers of the last run: {0}")]
+    Restore(String),
+    /// A hub-managed service could not be prepared.
+    #[error("JupyterHub.services: {0}")]
+    Services(String),
     /// The proxy could not be started, reached or given its routes.
     #[error("the proxy: {0}")]
     Proxy(crate::routing::RoutingError),
