@@ -65,6 +65,7 @@ def make(seed, now=None):
     tokens_read_cases(cs)
     shares_read_cases(cs)
     proxy_cases(cs)
+    servers_cases(cs)
     oauth_cases(cs)
     users_write_cases(cs, now)
     groups_write_cases(cs)
@@ -569,6 +570,28 @@ def shares_read_cases(cs):
 # --- proxy --------------------------------------------------------------------------------
 
 
+def servers_cases(cs):
+    """Starting servers and their progress, where both hubs answer before any spawn (a real
+    spawn is compared in crates/hub/tests/it/spawn.rs against the contract, not here: the two
+    hubs would start two different processes)."""
+    A = "svc:admin-svc"
+    S = "servers"
+    cs.add("servers.start.no-such-user", S, "POST", "/users/nobody/server", A, 404)
+    cs.add("servers.start.named.no-such-user", S, "POST", "/users/nobody/servers/proj", A, 404)
+    cs.add("servers.start.other-user", S, "POST", "/users/bob/server", "eve")
+    cs.add("servers.start.noauth", S, "POST", "/users/bob/server", None, 403)
+    # Stopping bob's default server makes its record (both hubs), so that progress has one.
+    cs.add("servers.stop.default.not-running", S, "DELETE", "/users/bob/server", A, 204)
+    cs.add("servers.progress.not-starting", S, "GET", "/users/bob/server/progress", A, 400)
+    cs.add("servers.progress.named.not-starting", S, "GET", "/users/bob/servers/proj/progress", A, 400)
+    cs.add("servers.progress.no-such-user", S, "GET", "/users/nobody/server/progress", A, 404)
+    cs.add("servers.progress.no-such-server", S, "GET", "/users/bob/servers/nope/progress", A)
+    cs.add("servers.progress.other-user", S, "GET", "/users/bob/server/progress", "eve")
+    cs.add("servers.progress.noauth", S, "GET", "/users/bob/server/progress", None, 403)
+    cs.add("servers.stop.not-running", S, "DELETE", "/users/eve/server", A, 204)
+    cs.add("servers.stop.named.not-running", S, "DELETE", "/users/bob/servers/proj", A, 204)
+
+
 def proxy_cases(cs):
     A = "svc:admin-svc"
     cs.add("proxy.get", "proxy", "GET", "/proxy", A, 200)
@@ -781,7 +804,7 @@ def users_write_cases(cs, now):
     cs.add("users.server.delete.nosuch", U, "DELETE", "/users/eve/servers/zz", A, 404)
     cs.add("users.server.delete.default-remove", U, "DELETE", "/users/eve/server", A,
            body={"remove": True})
-    cs.add("users.server.delete.default", U, "DELETE", "/users/eve/server", A)
+    cs.add("users.server.delete.default", U, "DELETE", "/users/eve/server", A, 204)
     cs.add("users.server.delete.other", U, "DELETE", "/users/eve/servers/own", "ada-readhub", 403)
     cs.add("users.server.list.after", U, "GET", "/users/eve", A, query="include_stopped_servers")
     # DELETE /users/:name

@@ -40,7 +40,8 @@ from tests.differential import build, cases, hubs, world  # noqa: E402
 from tests.differential.case import dig, fill, prepare  # noqa: E402
 from tests.differential.normalize import normalize, without_explanation  # noqa: E402
 
-GROUPS = ("hub", "identity", "users", "groups", "services", "tokens", "shares", "proxy", "oauth")
+GROUPS = ("hub", "identity", "users", "groups", "services", "tokens", "shares", "proxy", "servers",
+          "oauth")
 
 
 class Aborted(Exception):

@@ -87,8 +87,9 @@ pub async fn progress(
         need(&["read:servers"], &path),
         move |_, _, membership| {
             let mut tx = membership.tx()?;
-            load_user_or_404(&mut tx, &user)?;
-            if tx.find_server(&user, &name)?.is_none() {
+            // JupyterHub looks the server up among those the user has: unlike most
+            // handlers, this one does not make the default server's record.
+            if tx.find_user(&user)?.is_none() || tx.find_server(&user, &name)?.is_none() {
                 return Err(ApiError::bare(StatusCode::NOT_FOUND));
             }
             Ok(())
