@@ -149,6 +149,21 @@ impl Servers {
             .collect()
     }
 
+    /// Records `live` for `user`/`name` unless a server there is starting, ready or
+    /// stopping; `false` when one is.
+    fn claim(&self, user: &str, name: &str, live: Arc<LiveServer>) -> bool {
+        let mut entries = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (user.to_owned(), name.to_owned());
+        if entries
+            .get(&key)
+            .is_some_and(|existing| existing.phase().is_active())
+        {
+            return false;
+        }
+        entries.insert(key, live);
+        true
+    }
+
     fn insert(&self, user: &str, name: &str, live: Arc<LiveServer>) {
         self.live
             .lock()
@@ -248,10 +263,6 @@ pub async fn start(
         )
         .retry_after(30));
     }
-    let (owner, server) = (user.to_owned(), name.to_owned());
-    let prepared = state
-        .write(move |state, tx| prepare(state, tx, &owner, &server, user_options))
-        .await?;
     let spawner: Arc<dyn Spawner> = Arc::new(LocalProcessSpawner::new(LocalProcessConfig {
         allow_root: settings.allow_root,
         create_system_users: settings.create_system_users,
@@ -261,10 +272,27 @@ pub async fn start(
     let live = Arc::new(LiveServer {
         spawner,
         phase,
-        token_id: Mutex::new(Some(prepared.token_id)),
+        token_id: Mutex::new(None),
     });
-    state.servers.insert(user, name, Arc::clone(&live));
+    // Claimed before anything is made: of two starts at once, one spawns, the other is 202.
+    if !state.servers.claim(user, name, Arc::clone(&live)) {
+        return Ok(Started::Pending);
+    }
     state.cache.advance();
+    let (owner, server) = (user.to_owned(), name.to_owned());
+    let prepared = match state
+        .write(move |state, tx| prepare(state, tx, &owner, &server, user_options))
+        .await
+    {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            state.servers.remove(user, name);
+            live.phase.send_replace(Phase::Stopped);
+            state.cache.advance();
+            return Err(error);
+        }
+    };
+    *live.token_id.lock().unwrap_or_else(PoisonError::into_inner) = Some(prepared.token_id);
     let task_state = Arc::clone(state);
     let task_live = Arc::clone(&live);
     let spec = prepared.spec;

@@ -482,3 +482,41 @@ fn a_starting_server_cannot_be_modified_and_deleting_its_user_stops_it() {
         !process_running("sleep 4243")
     });
 }
+
+#[test]
+fn two_starts_at_once_start_one_server() {
+    let hub = TestHub::start_with(
+        &format!("{ADMIN_ROLE}\nbind_url = \"http://127.0.0.1:0/\"\nslow_spawn_timeout = 0"),
+        "api_url = \"http://127.0.0.1:0\"\n[Spawner]\ncmd = [\"sh\", \"-c\", \"sleep 4246\", \"--\"]\nallow_root = true\n",
+    );
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    hub.admin("POST", "/hub/api/users/alice/server", None)
+                        .status
+                })
+            })
+            .collect();
+        starts
+            .into_iter()
+            .map(|start| start.join().unwrap())
+            .collect()
+    });
+    assert!(statuses.iter().all(|status| *status == 202), "{statuses:?}");
+    wait_for("the server's process", || process_running("sleep 4246"));
+    std::thread::sleep(Duration::from_millis(300));
+    let count = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .map(|raw| String::from_utf8_lossy(&raw).starts_with("sleep\u{0}4246"))
+                .unwrap_or(false)
+        })
+        .count();
+    assert_eq!(count, 1, "one server, not {count}");
+    let stopped = hub.admin("DELETE", "/hub/api/users/alice/server", None);
+    assert!(matches!(stopped.status, 202 | 204), "{}", stopped.body);
+    wait_for("the server to stop", || !process_running("sleep 4246"));
+}
