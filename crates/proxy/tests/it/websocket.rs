@@ -174,8 +174,17 @@ async fn other_upgrades_are_refused_alike() {
         &b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"[..],
         &b"POST / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 0\r\n\r\n"[..],
     ] {
+        // CHP closes such a connection without an answer, usually: node hands it to the
+        // websocket path, which races the upstream's plain answer, and once in a while
+        // (seen in CI) the answer wins. The embedded proxy closes it every time.
         let chp = crate::support::send_raw(pair.public(Side::Chp), request).await;
         let embedded = crate::support::send_raw(pair.public(Side::Embedded), request).await;
-        assert_eq!((embedded.clone(), chp.clone()), (Vec::new(), Vec::new()), "{}", String::from_utf8_lossy(request));
+        assert_eq!(
+            embedded,
+            Vec::<u8>::new(),
+            "{} (CHP answered {} bytes)",
+            String::from_utf8_lossy(request),
+            chp.len()
+        );
     }
 }
