@@ -325,7 +325,7 @@ fn prepare(
         .unwrap_or_else(|| Value::Object(Map::new()));
     let prefix = routespec(&state.config.base_url, user, name);
     let note = format!("Server at {prefix}");
-    let scopes = server_token_scopes(state, user, name);
+    let scopes = server_token_scopes(state, tx, user, name)?;
     let (secret, hash) = crate::auth::fresh_token("the server's token")?;
     let token = tx.insert_token(&NewToken {
         owner: TokenOwner::User(user),
@@ -379,42 +379,58 @@ fn prepare(
     })
 }
 
-/// `Spawner.server_token_scopes`, default the `server` role's, with bare `!user` and
-/// `!server` filters resolved for this server (`users:activity!user` always included).
-fn server_token_scopes(state: &AppState, user: &str, name: &str) -> Vec<String> {
-    let configured = match &state.config.server_token_scopes {
-        Some(scopes) => scopes.clone(),
-        None => state
-            .roles
-            .get("server")
-            .map(|role| role.scopes.clone())
-            .unwrap_or_else(|| {
-                vec![
-                    "users:activity!user".to_owned(),
-                    "access:servers!server".to_owned(),
-                ]
-            }),
-    };
-    let mut scopes: Vec<String> = configured
+/// The server token's scopes (`tokens::server_token_scopes`: `Spawner.server_token_scopes`
+/// or the `server` role's, `!server` pinned to this server, the activity scope added, what
+/// the owner's roles cannot give left out), as JupyterHub computes them at spawn.
+fn server_token_scopes(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    user: &str,
+    name: &str,
+) -> Result<Vec<String>, ApiError> {
+    let owner = crate::auth::Principal::User(user.to_owned());
+    let facts = crate::auth::OwnerFacts::load(state, tx, &owner)?;
+    let owner_raw_scopes: scopes::ScopeSet = facts
+        .roles
         .iter()
-        .map(|scope| resolve_bare_filters(scope, user, name))
+        .flat_map(|(role, _)| role.scopes.iter().map(scopes::Scope::lenient))
         .collect();
-    let activity = format!("users:activity!user={user}");
-    if !scopes.contains(&activity) {
-        scopes.push(activity);
+    let server_role: Vec<String> = state
+        .roles
+        .get("server")
+        .map(|role| role.scopes.clone())
+        .unwrap_or_default();
+    let membership = crate::membership::TxMembership::new(tx);
+    let computed = tokens::server_token_scopes(
+        &state.config.scope_table,
+        &tokens::ServerTokenRequest {
+            user,
+            server: name,
+            configured: state.config.server_token_scopes.as_deref().unwrap_or(&[]),
+            server_role: &server_role,
+            owner_raw_scopes: &owner_raw_scopes,
+        },
+        Some(&membership),
+    )
+    .map_err(|error| ApiError::bad_request(format!("the server's token: {error}")))?;
+    if computed.added_activity {
+        tracing::warn!("{}", tokens::ACTIVITY_WARNING);
     }
-    scopes
-}
-
-/// `scope!user` → `scope!user=NAME`, `scope!server` → `scope!server=NAME/SERVER`.
-fn resolve_bare_filters(scope: &str, user: &str, name: &str) -> String {
-    if let Some(base) = scope.strip_suffix("!user") {
-        format!("{base}!user={user}")
-    } else if let Some(base) = scope.strip_suffix("!server") {
-        format!("{base}!server={user}/{name}")
-    } else {
-        scope.to_owned()
+    if !computed.resolved.disallowed.is_empty() {
+        let missing: Vec<&str> = computed.resolved.disallowed.texts().collect();
+        tracing::warn!(
+            user,
+            server = name,
+            ?missing,
+            "server token scopes the owner does not hold"
+        );
     }
+    Ok(computed
+        .resolved
+        .allowed
+        .texts()
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The spawn itself, in the background: on success the route and the server's address; on
@@ -793,22 +809,6 @@ mod tests {
         assert_eq!(routespec("/jh/", "a b", "x y"), "/jh/user/a%20b/x%20y/");
         assert_eq!(log_name("alice", ""), "alice");
         assert_eq!(log_name("alice", "proj"), "alice:proj");
-    }
-
-    #[test]
-    fn bare_filters_are_resolved_for_the_server() {
-        assert_eq!(
-            resolve_bare_filters("access:servers!server", "alice", "proj"),
-            "access:servers!server=alice/proj"
-        );
-        assert_eq!(
-            resolve_bare_filters("users:activity!user", "alice", ""),
-            "users:activity!user=alice"
-        );
-        assert_eq!(
-            resolve_bare_filters("read:users", "alice", ""),
-            "read:users"
-        );
     }
 
     #[test]

@@ -166,12 +166,8 @@ impl ServerClient<'_> {
     /// `_get_oauth_client_allowed_scopes`: the configured scopes and the server's access scope,
     /// sorted.
     pub fn scopes(&self) -> Vec<String> {
-        let mut scopes: BTreeSet<String> = self.allowed_scopes.iter().cloned().collect();
-        scopes.insert(format!(
-            "access:servers!server={}/{}",
-            self.user, self.server
-        ));
-        scopes.into_iter().collect()
+        // hubcap has no deprecated `oauth_roles`: nothing to fall back to.
+        tokens::oauth_client_allowed_scopes(self.user, self.server, self.allowed_scopes, &[])
     }
 }
 

@@ -437,6 +437,32 @@ fn concurrent_spawn_limit_answers_429_with_retry_after_and_a_pending_start_202()
     assert_eq!(first.status, 202, "{}", first.body);
     let model = hub.admin("GET", "/hub/api/users/alice", None).json();
     assert_eq!(model["pending"], "spawn", "{model}");
+    // The server's token: the `server` role's scopes, `!server` pinned to this server, as
+    // the token model shows them (expanded, `get_scopes_for(token)`).
+    let tokens = hub.admin("GET", "/hub/api/users/alice/tokens", None).json();
+    let server_token = tokens["api_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|token| token["note"] == "Server at /user/alice/")
+        .unwrap_or_else(|| panic!("no server token: {tokens}"));
+    let mut scopes: Vec<&str> = server_token["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|scope| scope.as_str())
+        .collect();
+    scopes.sort_unstable();
+    assert_eq!(
+        scopes,
+        [
+            "access:servers!server=alice/",
+            "read:users:activity!user=alice",
+            "read:users:groups!user=alice",
+            "read:users:name!user=alice",
+            "users:activity!user=alice"
+        ]
+    );
     // Starting it again while it starts: 202 at once, as JupyterHub answers.
     assert_eq!(
         hub.admin("POST", "/hub/api/users/alice/server", None)
