@@ -168,7 +168,8 @@ async fn supervise(
             }
             Ok(mut child) => {
                 tracing::info!(service = %spec.name, pid = ?child.id(), "managed service started");
-                forward_output(&spec.name, &mut child);
+                let token = env.get("JUPYTERHUB_API_TOKEN").map_or("", String::as_str);
+                forward_output(&spec.name, token, &mut child);
                 let stop = tokio::select! {
                     status = child.wait() => {
                         tracing::warn!(service = %spec.name, ?status, "managed service exited; it will be started again");
@@ -195,7 +196,7 @@ async fn supervise(
 }
 
 /// The service's output, line by line, into the hub's log (its token blanked).
-fn forward_output(service: &str, child: &mut tokio::process::Child) {
+fn forward_output(service: &str, token: &str, child: &mut tokio::process::Child) {
     let streams: [Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>; 2] = [
         child
             .stdout
@@ -208,13 +209,23 @@ fn forward_output(service: &str, child: &mut tokio::process::Child) {
     ];
     for stream in streams.into_iter().flatten() {
         let service = service.to_owned();
+        let token = token.to_owned();
         tokio::spawn(async move {
             let mut lines = BufReader::new(stream).lines();
             while let Ok(Some(line)) = lines.next_line().await {
+                let line = blank_token(line, &token);
                 tracing::info!(target: "managed_service", service, "{line}");
             }
         });
     }
+}
+
+/// `line` with `token` replaced by `[token]`: a service may print its environment.
+fn blank_token(line: String, token: &str) -> String {
+    if token.is_empty() || !line.contains(token) {
+        return line;
+    }
+    line.replace(token, "[token]")
 }
 
 /// SIGTERM to the service's process group, SIGKILL after [`STOP_GRACE`].
@@ -229,4 +240,23 @@ async fn terminate(service: &str, child: &mut tokio::process::Child) {
     }
     let _ = child.kill().await;
     tracing::warn!(service, "managed service killed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blank_token;
+
+    #[test]
+    fn a_services_token_never_reaches_the_log() {
+        let token = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            blank_token(
+                format!("JUPYTERHUB_API_TOKEN={token} and again {token}"),
+                token
+            ),
+            "JUPYTERHUB_API_TOKEN=[token] and again [token]"
+        );
+        assert_eq!(blank_token("nothing here".into(), token), "nothing here");
+        assert_eq!(blank_token("no token set".into(), ""), "no token set");
+    }
 }

@@ -4,23 +4,12 @@
 use crate::api::{ADMIN_TOKEN, TestHub};
 use crate::support::{process_running, wait_for};
 
+/// A hub with the admin service and `services` (the OAuth tests' hub, without their roles).
 fn hub_with_services(services: &str) -> TestHub {
-    TestHub::with_config(|dir| {
-        format!(
-            r#"
-[JupyterHub]
-hub_bind_url = "http://127.0.0.1:0"
-bind_url = "http://127.0.0.1:0/"
-db_url = "sqlite:///{db}"
-cookie_secret_file = "{secret}"
-services = [ {{ name = "admin-svc", api_token = "{ADMIN_TOKEN}" }}, {services} ]
-[ConfigurableHTTPProxy]
-api_url = "http://127.0.0.1:0"
-"#,
-            db = dir.join("hub.sqlite").display(),
-            secret = dir.join("cookie_secret").display(),
-        )
-    })
+    crate::oauth::hub_with(
+        &format!(r#"{{ name = "admin-svc", api_token = "{ADMIN_TOKEN}" }}, {services}"#),
+        "",
+    )
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::api::TestHub;
 use crate::client::{Response, request};
+use crate::support::venv_python;
 
 pub(crate) const SVC_TOKEN: &str = "0123456789abcdef0123456789abcd03";
 const TRUSTED_TOKEN: &str = "0123456789abcdef0123456789abcd04";
@@ -157,16 +158,6 @@ pub(crate) fn log_in(hub: &TestHub, user: &str) -> Jar {
     assert!(jar.get("jupyterhub-hub-login").is_some());
     assert!(jar.get("jupyterhub-session-id").is_some());
     jar
-}
-
-fn venv_python() -> PathBuf {
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup-oracle (it installs jupyterhub 6.1.1 into .venv)",
-        python.display()
-    );
-    python
 }
 
 /// Runs `hub_oauth_client.py` with the service's environment.

@@ -3,39 +3,14 @@
 //! the same REST client, kept in line by `check_routes`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use serde_json::json;
 
 use crate::api::{ADMIN_ROLE, TestHub};
 use crate::client::request;
+use crate::support::{chp_binary, free_port};
 
 const PROXY_TOKEN: &str = "proxy-token-for-the-tests";
-
-/// The configurable-http-proxy executable scripts/setup-chp installs (or `$HUBCAP_CHP`).
-fn chp_binary() -> PathBuf {
-    let path = std::env::var_os("HUBCAP_CHP").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../.chp/node_modules/.bin/configurable-http-proxy")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "configurable-http-proxy not found at {}: run scripts/setup-chp (or set HUBCAP_CHP)",
-        path.display()
-    );
-    path
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn addr_of(url: &str) -> SocketAddr {
     url.trim_start_matches("http://")

@@ -3,25 +3,13 @@
 //! and the real configurable-http-proxy), lets a token reach it, and stops it, leaving
 //! nothing behind.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::api::{ADMIN_ROLE, TestHub};
 use crate::client::request;
-use crate::support::{process_running, wait_for};
-
-fn singleuser() -> PathBuf {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/jupyterhub-singleuser");
-    assert!(
-        path.exists(),
-        "jupyterhub-singleuser not found at {}: run scripts/setup-oracle",
-        path.display()
-    );
-    path
-}
+use crate::support::{chp_binary, free_port, process_running, singleuser, venv_python, wait_for};
 
 /// `[Spawner]` for the tests: the venv's server, as the hub's own user (the tests may run
 /// as root, where jupyter_server needs `--allow-root`: opted in here, never by default).
@@ -34,14 +22,6 @@ fn spawner_section() -> String {
 
 /// The dummy authenticator (any password), for the browser's login.
 const DUMMY: &str = "authenticator_class = \"dummy\"";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Which proxy the hub puts in front.
 #[derive(Clone, Copy)]
@@ -61,9 +41,7 @@ impl Front {
                 "api_url = \"http://127.0.0.1:0\"".to_owned(),
             ),
             Front::Chp => {
-                let chp = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("../../.chp/node_modules/.bin/configurable-http-proxy");
-                assert!(chp.exists(), "run scripts/setup-chp");
+                let chp = chp_binary();
                 (
                     format!(
                         "proxy_class = \"configurable-http-proxy\"\nbind_url = \"http://127.0.0.1:{}/\"",
@@ -301,7 +279,7 @@ fn the_real_idle_culler_culls_an_idle_server_behind_configurable_http_proxy() {
 
 /// The real `jupyterhub-idle-culler` 2.x, run by the hub as a managed service.
 fn culler_case(front: Front) {
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let python = venv_python();
     let (hub_lines, proxy_lines) = front.config();
     let hub = TestHub::with_config(|dir| {
         format!(
