@@ -67,6 +67,18 @@ impl Front {
     }
 }
 
+/// Starts alice's server through the API and follows its progress to the ready event.
+fn start_until_ready(hub: &TestHub) {
+    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
+    assert!(matches!(response.status, 201 | 202), "{}", response.body);
+    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
+    assert!(
+        progress.body.contains("\"ready\": true"),
+        "{}",
+        progress.body
+    );
+}
+
 /// Starts alice's server and checks everything the issue asks of a running server.
 fn start_reach_and_stop(hub: &TestHub) {
     let running = hub.hub.as_ref().unwrap();
@@ -234,14 +246,7 @@ fn restart_case(front: Front) {
     let mut hub = front.hub(&format!(
         "hub_bind_url = \"http://127.0.0.1:{hub_port}\"\ncleanup_servers = false"
     ));
-    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
-    assert!(matches!(response.status, 201 | 202), "{}", response.body);
-    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
-    assert!(
-        progress.body.contains("\"ready\": true"),
-        "{}",
-        progress.body
-    );
+    start_until_ready(&hub);
     let token = hub.token_for("alice", &["inherit"]);
 
     hub.restart();
@@ -309,14 +314,7 @@ allowed_users = ["alice"]
             spawner = spawner_section(),
         )
     });
-    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
-    assert!(matches!(response.status, 201 | 202), "{}", response.body);
-    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
-    assert!(
-        progress.body.contains("\"ready\": true"),
-        "{}",
-        progress.body
-    );
+    start_until_ready(&hub);
     let ready_at = Instant::now();
     let deadline = ready_at + Duration::from_secs(60);
     loop {
@@ -349,14 +347,7 @@ fn traffic_through_configurable_http_proxy_becomes_activity() {
 fn activity_case(front: Front) {
     let hub = front.hub("last_activity_interval = 1");
     let public = hub.hub.as_ref().unwrap().public_addr().unwrap();
-    let response = hub.admin("POST", "/hub/api/users/alice/server", None);
-    assert!(matches!(response.status, 201 | 202), "{}", response.body);
-    let progress = hub.admin("GET", "/hub/api/users/alice/server/progress", None);
-    assert!(
-        progress.body.contains("\"ready\": true"),
-        "{}",
-        progress.body
-    );
+    start_until_ready(&hub);
     let token = hub.token_for("alice", &["inherit"]);
     let activity = |hub: &TestHub| {
         let model = hub.admin("GET", "/hub/api/users/alice", None).json();
