@@ -222,7 +222,7 @@ fn caller_for(
     let facts = OwnerFacts::load(state, tx, &principal)?;
     let membership = TxMembership::new(tx);
     if let Principal::User(name) = &principal {
-        membership.remember(name, facts.groups.iter().cloned());
+        membership.remember(name, facts.groups().iter().cloned());
     }
     let table = &state.config.scope_table;
     let effective = facts
@@ -283,8 +283,6 @@ pub fn find_token(tx: &mut Tx<'_>, secret: &str) -> Result<Option<store::Token>,
 /// What the database knows about a token owner that decides its scopes.
 #[derive(Clone, Debug, Default)]
 pub struct OwnerFacts {
-    /// The user's groups (empty for a service).
-    pub groups: Vec<String>,
     /// The roles that apply, each with the group it comes through (`None`: direct).
     pub roles: Vec<(Role, Option<String>)>,
     /// The stored scopes of shares given to the user directly.
@@ -297,6 +295,13 @@ pub struct OwnerFacts {
 }
 
 impl OwnerFacts {
+    /// The user's groups (none for a service).
+    pub fn groups(&self) -> &[String] {
+        self.details
+            .as_ref()
+            .map_or(&[], |details| details.groups.as_slice())
+    }
+
     /// Reads the facts of `principal`.
     ///
     /// # Errors
@@ -328,7 +333,6 @@ impl OwnerFacts {
                     }
                     facts.shares.push(share.share.clone());
                 }
-                facts.groups.clone_from(&details.groups);
                 facts.details = Some(details);
             }
             Principal::Service(name) => {
