@@ -47,8 +47,9 @@ fn load8(bytes: &[u8], at: usize) -> u64 {
     bytes.get(at..at + 8).map_or(0, load_word)
 }
 
-/// Whether `a` and `b` are the same bytes. Up to 16 bytes (scope names, filter kinds, user
-/// names), two overlapping word loads per side settle it without a `memcmp` call.
+/// Whether `a` and `b` are the same bytes. Up to 32 bytes (scope names, filter kinds, user
+/// names, whole scopes), a few overlapping word loads per side settle it without a `memcmp`
+/// call.
 #[inline]
 pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
     let len = a.len();
@@ -60,6 +61,14 @@ pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
         1..=3 => a == b,
         4..=8 => load4(a, 0) == load4(b, 0) && load4(a, len - 4) == load4(b, len - 4),
         9..=16 => load8(a, 0) == load8(b, 0) && load8(a, len - 8) == load8(b, len - 8),
+        17..=32 => {
+            // Four words: the first and last 16 bytes, overlapping in the middle.
+            ((load8(a, 0) ^ load8(b, 0))
+                | (load8(a, 8) ^ load8(b, 8))
+                | (load8(a, len - 16) ^ load8(b, len - 16))
+                | (load8(a, len - 8) ^ load8(b, len - 8)))
+                == 0
+        }
         _ => a == b,
     }
 }
@@ -81,7 +90,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn short_eq_agrees_with_eq(a in proptest::collection::vec(0u8..3, 0..24), b in proptest::collection::vec(0u8..3, 0..24)) {
+        fn short_eq_agrees_with_eq(a in proptest::collection::vec(0u8..3, 0..40), b in proptest::collection::vec(0u8..3, 0..40)) {
             prop_assert_eq!(short_eq(&a, &b), a == b);
             prop_assert!(short_eq(&a, &a));
         }

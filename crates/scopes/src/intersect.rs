@@ -8,8 +8,10 @@
 
 use crate::error::ParseError;
 use crate::membership::GroupMembership;
-use crate::parsed::{FilterValues, Filters, ParsedScopes, View, unparse_filters};
-use crate::scope::Scope;
+use crate::parsed::{
+    BaseRun, FilterValues, Filters, ParsedScopes, is_indexable, set_runs, unparse_filters,
+};
+use crate::scope::{KindCode, Scope};
 use crate::set::ScopeSet;
 use crate::warning::Warning;
 
@@ -32,22 +34,36 @@ pub fn intersect(
     b: &ScopeSet,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Intersection, ParseError> {
-    let (parsed_a, parsed_b);
-    let view_a = match View::of_set(a) {
-        Some(view) => view,
-        None => {
-            parsed_a = ParsedScopes::parse(a)?;
-            parsed_a.view()
+    // A set in code-point order is usually already in parsed order: walked as it is, it
+    // needs no copy and no index.
+    match (is_indexable(a.as_slice()), is_indexable(b.as_slice())) {
+        (true, true) => Ok(intersect_runs(
+            (a.as_slice(), set_runs(a.as_slice())),
+            (b.as_slice(), set_runs(b.as_slice())),
+            groups,
+        )),
+        (true, false) => {
+            let b = ParsedScopes::parse(b)?;
+            Ok(intersect_runs(
+                (a.as_slice(), set_runs(a.as_slice())),
+                (b.scopes(), b.base_runs()),
+                groups,
+            ))
         }
-    };
-    let view_b = match View::of_set(b) {
-        Some(view) => view,
-        None => {
-            parsed_b = ParsedScopes::parse(b)?;
-            parsed_b.view()
+        (false, true) => {
+            let a = ParsedScopes::parse(a)?;
+            Ok(intersect_runs(
+                (a.scopes(), a.base_runs()),
+                (b.as_slice(), set_runs(b.as_slice())),
+                groups,
+            ))
         }
-    };
-    Ok(intersect_views(&view_a, &view_b, groups))
+        (false, false) => Ok(intersect_parsed(
+            &ParsedScopes::parse(a)?,
+            &ParsedScopes::parse(b)?,
+            groups,
+        )),
+    }
 }
 
 /// [`intersect`] on sets already parsed.
@@ -56,32 +72,45 @@ pub fn intersect_parsed(
     b: &ParsedScopes,
     groups: Option<&dyn GroupMembership>,
 ) -> Intersection {
-    intersect_views(&a.view(), &b.view(), groups)
+    intersect_runs(
+        (a.scopes(), a.base_runs()),
+        (b.scopes(), b.base_runs()),
+        groups,
+    )
 }
 
-fn intersect_views(
-    a: &View<'_>,
-    b: &View<'_>,
+/// Meets two parsed forms, each given as its scopes and its runs in base order.
+fn intersect_runs<'a, 'b>(
+    (a_scopes, a): (&'a [Scope], impl Iterator<Item = BaseRun<'a>>),
+    (b_scopes, b): (&'b [Scope], impl Iterator<Item = BaseRun<'b>>),
     groups: Option<&dyn GroupMembership>,
 ) -> Intersection {
     // The meeting rarely outgrows the smaller side by much: one allocation, usually.
-    let mut out = Vec::with_capacity(a.scopes.len().min(b.scopes.len()) + 4);
+    let mut out = Vec::with_capacity(a_scopes.len().min(b_scopes.len()) + 4);
     let mut warnings = Vec::new();
     // The no-db warning needs a group filter somewhere; most sets have none.
-    let has_groups = |view: &View<'_>| view.scopes.iter().any(|s| s.is_kind("group"));
-    let mut may_warn = groups.is_none() && (has_groups(a) || has_groups(b));
-    let mut b_bases = b.bases().peekable();
-    for (base, run_a, filters_a) in a.bases() {
-        while b_bases.next_if(|(b_base, _, _)| *b_base < base).is_some() {}
-        let Some((_, run_b, filters_b)) = b_bases.next_if(|(b_base, _, _)| *b_base == base) else {
-            continue;
-        };
-        match (filters_a, filters_b) {
-            (Filters::All, other) => unparse_filters(run_b, other, &mut out),
-            (other, Filters::All) => unparse_filters(run_a, other, &mut out),
+    let has_groups = |scopes: &[Scope]| scopes.iter().any(|s| s.kind_code() == KindCode::Group);
+    let mut may_warn = groups.is_none() && (has_groups(a_scopes) || has_groups(b_scopes));
+    let (mut a, mut b) = (a, b);
+    let (mut next_a, mut next_b) = (a.next(), b.next());
+    while let (Some(run_a), Some(run_b)) = (next_a, next_b) {
+        match run_a.cmp_base(&run_b) {
+            std::cmp::Ordering::Less => {
+                next_a = a.next();
+                continue;
+            }
+            std::cmp::Ordering::Greater => {
+                next_b = b.next();
+                continue;
+            }
+            std::cmp::Ordering::Equal => (next_a, next_b) = (a.next(), b.next()),
+        }
+        match (run_a.filters, run_b.filters) {
+            (Filters::All, other) => unparse_filters(run_b.scopes, other, &mut out),
+            (other, Filters::All) => unparse_filters(run_a.scopes, other, &mut out),
             (Filters::Some(fa), Filters::Some(fb)) => {
                 if may_warn {
-                    if let Some(warning) = unresolved_groups(base, fa, fb) {
+                    if let Some(warning) = unresolved_groups(run_a.base(), fa, fb) {
                         warnings.push(warning);
                         may_warn = false;
                     }
@@ -106,9 +135,9 @@ struct Kinds<'a> {
 impl<'a> Kinds<'a> {
     fn of(values: FilterValues<'a>) -> Kinds<'a> {
         Kinds {
-            servers: values.of_kind("server"),
-            users: values.of_kind("user"),
-            groups: values.of_kind("group"),
+            servers: values.of_code(KindCode::Server),
+            users: values.of_code(KindCode::User),
+            groups: values.of_code(KindCode::Group),
         }
     }
 }

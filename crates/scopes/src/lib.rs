@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod access;
+mod base_id;
 mod builtins;
 mod bytes;
 mod custom;

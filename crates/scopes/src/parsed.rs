@@ -7,9 +7,10 @@
 //! base. Looking up a base is a binary search; looking up `kind=value` within it is another;
 //! nothing allocates. Intersections walk two such indexes side by side.
 
-use crate::bytes::{load_word, short_eq};
+use crate::base_id::{self, BaseId, NAMES};
+use crate::bytes::short_eq;
 use crate::error::ParseError;
-use crate::scope::{Scope, Shape};
+use crate::scope::{KindCode, Scope, Shape};
 pub use crate::set::ScopeSet;
 use std::cmp::Ordering;
 
@@ -71,6 +72,18 @@ impl<'a> FilterValues<'a> {
         } else {
             self.scopes
                 .partition_point(|s| cmp_filter(s.filter_text(), kind, None) == Ordering::Less)
+        };
+        let rest = self.scopes.get(start..).unwrap_or_default();
+        let len = rest.iter().take_while(|s| is_kind(s)).count();
+        rest.get(..len).unwrap_or_default()
+    }
+
+    /// The scopes whose filter is of the known kind `kind` (contiguous: the scopes are sorted
+    /// by filter text).
+    pub(crate) fn of_code(&self, kind: KindCode) -> &'a [Scope] {
+        let is_kind = |s: &Scope| s.kind_code() == kind;
+        let Some(start) = self.scopes.iter().position(is_kind) else {
+            return &[];
         };
         let rest = self.scopes.get(start..).unwrap_or_default();
         let len = rest.iter().take_while(|s| is_kind(s)).count();
@@ -178,44 +191,40 @@ enum Held {
     NoValues,
 }
 
-/// One base: its run `start..end` in the sorted scopes, and (in a [`ParsedScopes`]) the
-/// hash of its base.
+/// One base: its run `start..end` in the sorted scopes, and which built-in name it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Run {
     start: usize,
     end: usize,
     held: Held,
-    hash: u32,
+    id: BaseId,
 }
-
-/// Up to this many bases, a lookup scans the runs' hashes instead of probing a table: as
-/// fast, and parsing allocates no table.
-const SCAN_RUNS: usize = 16;
 
 /// Expanded scopes in JupyterHub's parsed form. Two values are equal when they hold the same
 /// bases with the same filters (as JupyterHub's dicts compare), whatever else was parsed.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ParsedScopes {
     /// Sorted by (base, text), deduplicated.
     scopes: Vec<Scope>,
     /// One run per base, sorted by base.
     runs: Vec<Run>,
-    /// Open-addressing table of the bases, probed from the base's hash.
-    slots: Vec<Slot>,
+    /// For each built-in name, its run's index plus one (0: not held). A set of more than
+    /// [`RUN_LIMIT`] bases is looked up by text instead.
+    by_id: [u16; base_id::COUNT],
 }
 
-/// One entry of [`ParsedScopes::slots`]: a run and its base's hash, compared before the base.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    hash: u32,
-    run: u32,
+impl Default for ParsedScopes {
+    fn default() -> ParsedScopes {
+        ParsedScopes {
+            scopes: Vec::new(),
+            runs: Vec::new(),
+            by_id: [0; base_id::COUNT],
+        }
+    }
 }
 
-/// An empty slot.
-const EMPTY: Slot = Slot {
-    hash: 0,
-    run: u32::MAX,
-};
+/// The most runs [`ParsedScopes::by_id`] can point to.
+const RUN_LIMIT: usize = u16::MAX as usize - 1;
 
 impl PartialEq for ParsedScopes {
     fn eq(&self, other: &Self) -> bool {
@@ -224,23 +233,6 @@ impl PartialEq for ParsedScopes {
 }
 
 impl Eq for ParsedScopes {}
-
-/// A hash of a base name from its length and its first and last eight bytes: constant time,
-/// and enough to tell apart the names of a scope table (a collision only costs a probe).
-fn base_hash(base: &str) -> u32 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let bytes = base.as_bytes();
-    let len = bytes.len();
-    let (head, tail) = match (
-        bytes.get(..8),
-        len.checked_sub(8).and_then(|s| bytes.get(s..)),
-    ) {
-        (Some(head), Some(tail)) => (load_word(head), load_word(tail)),
-        _ => (bytes.iter().fold(0u64, |h, b| (h << 8) | u64::from(*b)), 0),
-    };
-    let mixed = (head.wrapping_mul(K) ^ tail.rotate_left(31) ^ len as u64).wrapping_mul(K);
-    (mixed >> 32) as u32
-}
 
 /// Sort order that makes each base's scopes contiguous. It equals text order unless a base is
 /// followed by a character below `!` (a space or a control character).
@@ -281,38 +273,26 @@ impl ParsedScopes {
         let mut parsed = ParsedScopes {
             scopes,
             runs,
-            slots: Vec::new(),
+            by_id: [0; base_id::COUNT],
         };
         parsed.index_bases();
         Ok(parsed)
     }
 
-    /// Hashes each run's base and, beyond [`SCAN_RUNS`] bases, fills the open-addressing
-    /// table of bases: a power of two at least twice the number of runs, each slot a run index
-    /// or empty, probed linearly from the base's hash.
+    /// Points each built-in name held to its run.
     fn index_bases(&mut self) {
-        let scopes = &self.scopes;
-        for run in &mut self.runs {
-            run.hash = base_hash(scopes.get(run.start).map_or("", Scope::base));
-        }
-        if self.runs.len() <= SCAN_RUNS {
-            self.slots = Vec::new();
+        self.by_id = [0; base_id::COUNT];
+        if self.runs.len() > RUN_LIMIT {
             return;
         }
-        let size = (self.runs.len() * 2).next_power_of_two().max(4);
-        let mut slots = vec![EMPTY; size];
-        let mask = size - 1;
         for (at, run) in self.runs.iter().enumerate() {
-            let hash = run.hash;
-            let mut slot = hash as usize & mask;
-            while slots.get(slot).is_some_and(|s| s.run != EMPTY.run) {
-                slot = (slot + 1) & mask;
-            }
-            if let (Some(entry), Ok(run)) = (slots.get_mut(slot), u32::try_from(at)) {
-                *entry = Slot { hash, run };
+            if let (Some(slot), Ok(at)) = (
+                run.id.index().and_then(|i| self.by_id.get_mut(i)),
+                u16::try_from(at + 1),
+            ) {
+                *slot = at;
             }
         }
-        self.slots = slots;
     }
 
     /// Builds a parsed set from its JSON-like parts: each base with `None` for `ALL`, or its
@@ -353,11 +333,15 @@ impl ParsedScopes {
         for (scopes, held) in groups {
             let start = parsed.scopes.len();
             parsed.scopes.extend(scopes);
+            let id = parsed
+                .scopes
+                .get(start)
+                .map_or(BaseId::OTHER, Scope::base_id);
             parsed.runs.push(Run {
                 start,
                 end: parsed.scopes.len(),
                 held,
-                hash: 0,
+                id,
             });
         }
         parsed.index_bases();
@@ -380,29 +364,29 @@ impl ParsedScopes {
 
     /// What is held of `base`, if anything.
     pub fn get(&self, base: &str) -> Option<Filters<'_>> {
-        let hash = base_hash(base);
-        let Some(mask) = self.slots.len().checked_sub(1) else {
-            return self
-                .runs
-                .iter()
-                .find(|run| {
-                    run.hash == hash && short_eq(self.run_base(run).as_bytes(), base.as_bytes())
-                })
-                .map(|run| self.filters(run));
-        };
-        let mut slot = hash as usize & mask;
-        loop {
-            let entry = *self.slots.get(slot)?;
-            if entry.hash == hash {
-                let run = self.runs.get(usize::try_from(entry.run).ok()?)?;
-                if short_eq(self.run_base(run).as_bytes(), base.as_bytes()) {
-                    return Some(self.filters(run));
-                }
-            } else if entry.run == EMPTY.run {
-                return None;
-            }
-            slot = (slot + 1) & mask;
+        let id = BaseId::of(base);
+        if id.is_builtin() && self.runs.len() <= RUN_LIMIT {
+            return self.get_id(id);
         }
+        let at = self
+            .runs
+            .binary_search_by(|run| self.run_base(run).cmp(base))
+            .ok()?;
+        self.runs.get(at).map(|run| self.filters(run))
+    }
+
+    /// What is held of the built-in base `id`, if anything.
+    pub(crate) fn get_id(&self, id: BaseId) -> Option<Filters<'_>> {
+        let at = *self.by_id.get(id.index()?)?;
+        if at == 0 {
+            if self.runs.len() > RUN_LIMIT {
+                return self.get(NAMES.get(id.index()?)?);
+            }
+            return None;
+        }
+        self.runs
+            .get(usize::from(at) - 1)
+            .map(|run| self.filters(run))
     }
 
     /// Whether `base` is held with any filter.
@@ -440,13 +424,6 @@ impl ParsedScopes {
         }
         ScopeSet::from_vec(out)
     }
-
-    pub(crate) fn view(&self) -> View<'_> {
-        View {
-            scopes: &self.scopes,
-            runs: std::borrow::Cow::Borrowed(&self.runs),
-        }
-    }
 }
 
 /// JupyterHub raises on a filter without a value unless its base was already `ALL` earlier in
@@ -483,19 +460,18 @@ enum Unindexable {
 /// ones), and its other scopes are not looked at, as JupyterHub skips them.
 fn index_runs(scopes: &[Scope]) -> Result<Vec<Run>, Unindexable> {
     let mut runs: Vec<Run> = Vec::with_capacity(scopes.len());
-    let mut run_base = "";
     for (at, scope) in scopes.iter().enumerate() {
-        let (base, shape) = scope.base_and_shape();
-        let held = match runs.last_mut() {
-            Some(run) if short_eq(base.as_bytes(), run_base.as_bytes()) => {
+        let (id, shape) = (scope.base_id(), scope.shape());
+        let last = runs.last_mut();
+        let held = match last {
+            Some(run) if same_base(scope, run, scopes) => {
                 run.end = at + 1;
                 run.held
             }
             last => {
-                if last.is_some() && base < run_base {
+                if last.is_some_and(|run| base_order(scope, run, scopes).is_lt()) {
                     return Err(Unindexable::Unsorted);
                 }
-                run_base = base;
                 let held = match shape {
                     Shape::Unfiltered => Held::All,
                     Shape::Valued | Shape::Unvalued => Held::Filtered,
@@ -504,7 +480,7 @@ fn index_runs(scopes: &[Scope]) -> Result<Vec<Run>, Unindexable> {
                     start: at,
                     end: at + 1,
                     held,
-                    hash: 0,
+                    id,
                 });
                 held
             }
@@ -516,6 +492,30 @@ fn index_runs(scopes: &[Scope]) -> Result<Vec<Run>, Unindexable> {
         }
     }
     Ok(runs)
+}
+
+/// The base of `run`'s first scope.
+fn first_base<'a>(run: &Run, scopes: &'a [Scope]) -> &'a str {
+    scopes.get(run.start).map_or("", Scope::base)
+}
+
+/// Whether `scope` belongs to `run`: by id when either is a built-in name, else by text.
+fn same_base(scope: &Scope, run: &Run, scopes: &[Scope]) -> bool {
+    let id = scope.base_id();
+    if id.is_builtin() || run.id.is_builtin() {
+        return id == run.id;
+    }
+    short_eq(scope.base().as_bytes(), first_base(run, scopes).as_bytes())
+}
+
+/// How the base of `scope` orders against `run`'s: by id when both are built-in names (ids
+/// order as names), else by text.
+fn base_order(scope: &Scope, run: &Run, scopes: &[Scope]) -> Ordering {
+    let id = scope.base_id();
+    if id.is_builtin() && run.id.is_builtin() {
+        return id.cmp(&run.id);
+    }
+    scope.base().cmp(first_base(run, scopes))
 }
 
 /// [`index_runs`], sorting `scopes` first if they are not in (base, text) order.
@@ -548,37 +548,130 @@ fn unparse_run(run: &[Scope], held: Held, out: &mut Vec<Scope>) {
     }
 }
 
-/// A borrowed parsed form: runs over a slice sorted by (base, text). Built without copying
-/// the scopes when a [`ScopeSet`] is already in that order (the usual case).
-pub(crate) struct View<'a> {
+/// One base of a parsed form, borrowed: its id, its name, its scopes and what they hold.
+#[derive(Clone, Copy)]
+pub(crate) struct BaseRun<'a> {
+    pub(crate) id: BaseId,
     pub(crate) scopes: &'a [Scope],
-    runs: std::borrow::Cow<'a, [Run]>,
+    pub(crate) filters: Filters<'a>,
 }
 
-impl<'a> View<'a> {
-    /// Indexes a set read in code-point order. `None` when its order is not (base, text), or
-    /// when a filter lacks a value: then the caller parses it the general way.
-    pub(crate) fn of_set(set: &'a ScopeSet) -> Option<View<'a>> {
-        let scopes = set.as_slice();
-        let runs = index_runs(scopes).ok()?;
-        Some(View {
+impl<'a> BaseRun<'a> {
+    /// The base's name.
+    pub(crate) fn base(&self) -> &'a str {
+        self.scopes.first().map_or("", Scope::base)
+    }
+
+    /// How this base orders against `other`'s: by id between built-in names, else by text.
+    #[inline]
+    pub(crate) fn cmp_base(&self, other: &BaseRun<'_>) -> Ordering {
+        if self.id.is_builtin() && other.id.is_builtin() {
+            return self.id.cmp(&other.id);
+        }
+        self.base().cmp(other.base())
+    }
+}
+
+/// The runs of a set read in code-point order, found as they are walked: nothing is
+/// allocated. Only for sets that [`is_indexable`] accepts.
+pub(crate) fn set_runs(scopes: &[Scope]) -> SetRuns<'_> {
+    SetRuns { rest: scopes }
+}
+
+/// The iterator of [`set_runs`].
+pub(crate) struct SetRuns<'a> {
+    rest: &'a [Scope],
+}
+
+impl<'a> Iterator for SetRuns<'a> {
+    type Item = BaseRun<'a>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<BaseRun<'a>> {
+        let (first, others) = self.rest.split_first()?;
+        let id = first.base_id();
+        let same = if id.is_builtin() {
+            others.iter().take_while(|s| s.base_id() == id).count()
+        } else {
+            others
+                .iter()
+                .take_while(|s| same_scope_base(s, first))
+                .count()
+        };
+        let (scopes, tail) = self
+            .rest
+            .split_at_checked(same + 1)
+            .unwrap_or((self.rest, &[]));
+        self.rest = tail;
+        let filters = match first.shape() {
+            Shape::Unfiltered => Filters::All,
+            Shape::Valued | Shape::Unvalued => Filters::Some(FilterValues { scopes }),
+        };
+        Some(BaseRun {
+            id,
             scopes,
-            runs: std::borrow::Cow::Owned(runs),
+            filters,
+        })
+    }
+}
+
+/// Whether a set read in code-point order is also in (base, text) order and every filter of a
+/// filtered base has a value: then [`set_runs`] walks it as [`ParsedScopes`] would index it.
+pub(crate) fn is_indexable(scopes: &[Scope]) -> bool {
+    let mut run: Option<(&Scope, Held)> = None;
+    for scope in scopes {
+        let held = match run {
+            Some((first, held)) if same_scope_base(scope, first) => held,
+            previous => {
+                if previous.is_some_and(|(first, _)| scope_base_order(scope, first).is_lt()) {
+                    return false;
+                }
+                let held = match scope.shape() {
+                    Shape::Unfiltered => Held::All,
+                    Shape::Valued | Shape::Unvalued => Held::Filtered,
+                };
+                run = Some((scope, held));
+                held
+            }
+        };
+        if held == Held::Filtered && scope.shape() != Shape::Valued {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether two scopes have the same base: by id when either is a built-in name, else by text.
+#[inline]
+fn same_scope_base(a: &Scope, b: &Scope) -> bool {
+    if a.base_id().is_builtin() || b.base_id().is_builtin() {
+        return a.base_id() == b.base_id();
+    }
+    short_eq(a.base().as_bytes(), b.base().as_bytes())
+}
+
+/// How two scopes' bases order: by id between built-in names, else by text.
+#[inline]
+fn scope_base_order(a: &Scope, b: &Scope) -> Ordering {
+    if a.base_id().is_builtin() && b.base_id().is_builtin() {
+        return a.base_id().cmp(&b.base_id());
+    }
+    a.base().cmp(b.base())
+}
+
+impl ParsedScopes {
+    /// The runs, as borrowed bases, sorted by base.
+    pub(crate) fn base_runs(&self) -> impl Iterator<Item = BaseRun<'_>> {
+        self.runs.iter().map(|run| BaseRun {
+            id: run.id,
+            scopes: self.scopes.get(run.start..run.end).unwrap_or_default(),
+            filters: self.filters(run),
         })
     }
 
-    /// The runs as (base, run scopes, filters), sorted by base.
-    pub(crate) fn bases(&self) -> impl Iterator<Item = (&'a str, &'a [Scope], Filters<'a>)> + '_ {
-        self.runs.iter().map(|run| {
-            let scopes: &'a [Scope] = self.scopes.get(run.start..run.end).unwrap_or_default();
-            let base = scopes.first().map_or("", Scope::base);
-            let filters = match run.held {
-                Held::All => Filters::All,
-                Held::Filtered => Filters::Some(FilterValues { scopes }),
-                Held::NoValues => Filters::Some(FilterValues { scopes: &[] }),
-            };
-            (base, scopes, filters)
-        })
+    /// Every scope indexed, sorted by (base, text).
+    pub(crate) fn scopes(&self) -> &[Scope] {
+        &self.scopes
     }
 }
 
@@ -625,10 +718,10 @@ pub(crate) fn reduce_set(set: ScopeSet) -> Result<ScopeSet, ParseError> {
     if is_reduced(set.as_slice()) {
         return Ok(set);
     }
-    if let Some(view) = View::of_set(&set) {
+    if is_indexable(set.as_slice()) {
         let mut out = Vec::with_capacity(set.len());
-        for (_, run, filters) in view.bases() {
-            unparse_filters(run, filters, &mut out);
+        for run in set_runs(set.as_slice()) {
+            unparse_filters(run.scopes, run.filters, &mut out);
         }
         return Ok(ScopeSet::from_vec(out));
     }

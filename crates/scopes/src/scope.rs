@@ -30,6 +30,7 @@ use nom::combinator::{all_consuming, opt, rest};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
+use crate::base_id::BaseId;
 use crate::bytes::{find_byte, short_eq};
 use crate::error::{ScopeSyntaxError, SyntaxProblem};
 use crate::suggest::did_you_mean;
@@ -116,9 +117,47 @@ impl Filter<'_> {
 pub struct Scope {
     text: Text,
     /// Byte offset of the first `!` ([`NONE`] if there is none, [`FAR`] if it does not fit).
-    bang: u32,
+    bang: u16,
     /// Byte offset of the first `=` after the `!`, encoded like `bang`.
-    eq: u32,
+    eq: u16,
+    /// Which built-in name the base is, if any: what indexing and meeting sets compare.
+    base_id: BaseId,
+    /// The shape of the filter, read when a set is indexed.
+    shape: Shape,
+    /// The filter's kind, when it has a `=`: what meeting filters kind by kind reads.
+    kind: KindCode,
+}
+
+/// The kind of a filter with a `=`, as a byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KindCode {
+    /// No filter, or one without `=`.
+    Unvalued,
+    /// `!user=...`
+    User,
+    /// `!server=...`
+    Server,
+    /// `!group=...`
+    Group,
+    /// `!service=...`
+    Service,
+    /// Any other text before `=`.
+    Other,
+}
+
+/// The kind of the filter of `text`, whose first `!` is at `bang` and first `=` after it at
+/// `eq`.
+fn kind_of(text: &str, bang: Option<usize>, eq: Option<usize>) -> KindCode {
+    let (Some(bang), Some(eq)) = (bang, eq) else {
+        return KindCode::Unvalued;
+    };
+    match text.get(bang + 1..eq) {
+        Some("user") => KindCode::User,
+        Some("server") => KindCode::Server,
+        Some("group") => KindCode::Group,
+        Some("service") => KindCode::Service,
+        _ => KindCode::Other,
+    }
 }
 
 /// Texts up to this many bytes are stored inline. `read:users:activity!user=alice` is 30;
@@ -161,15 +200,31 @@ impl Text {
 }
 
 /// An absent offset.
-const NONE: u32 = u32::MAX;
-/// An offset beyond `u32` (a text of 4 GiB): found again by scanning when asked.
-const FAR: u32 = u32::MAX - 1;
+const NONE: u16 = u16::MAX;
+/// An offset beyond `u16` (a scope of 64 KiB): found again by scanning when asked.
+const FAR: u16 = u16::MAX - 1;
 
-fn encode(offset: Option<usize>) -> u32 {
+fn encode(offset: Option<usize>) -> u16 {
     match offset {
         None => NONE,
-        Some(at) => u32::try_from(at).ok().filter(|at| *at < FAR).unwrap_or(FAR),
+        Some(at) => u16::try_from(at).ok().filter(|at| *at < FAR).unwrap_or(FAR),
     }
+}
+
+/// The shape of the filter of `text`, whose first `!` is at `bang` and first `=` after it at
+/// `eq`.
+fn shape_of(text: &str, bang: Option<usize>, eq: Option<usize>) -> Shape {
+    match (bang, eq) {
+        (None, _) => Shape::Unfiltered,
+        (Some(bang), _) if text.len() == bang + 1 => Shape::Unfiltered,
+        (Some(_), Some(eq)) if eq + 1 < text.len() => Shape::Valued,
+        (Some(_), _) => Shape::Unvalued,
+    }
+}
+
+/// The id of the base of `text`, whose first `!` is at `bang`.
+fn base_id_of(text: &str, bang: Option<usize>) -> BaseId {
+    BaseId::of(bang.and_then(|at| text.get(..at)).unwrap_or(text))
 }
 
 /// The first `!`, and the first `=` after it, as JupyterHub's `partition` finds them.
@@ -191,10 +246,13 @@ impl Scope {
             text: Text::new(text),
             bang: encode(bang),
             eq: encode(eq),
+            base_id: base_id_of(text, bang),
+            shape: shape_of(text, bang, eq),
+            kind: kind_of(text, bang, eq),
         }
     }
 
-    /// The offsets of a text too long for `u32` ones, found again.
+    /// The offsets of a text too long for `u16` ones, found again.
     #[cold]
     #[inline(never)]
     fn far_offsets(&self) -> (Option<usize>, Option<usize>) {
@@ -281,10 +339,16 @@ impl Scope {
             at += part.len();
         }
         let parts = [base, "!"].into_iter().chain(filter.iter().copied());
+        let text = Text::concat(buffer, parts);
+        let shape = shape_of(text.as_str(), Some(bang), eq);
+        let kind = kind_of(text.as_str(), Some(bang), eq);
         Scope {
-            text: Text::concat(buffer, parts),
+            text,
             bang: encode(Some(bang)),
             eq: encode(eq),
+            base_id: BaseId::of(base),
+            shape,
+            kind,
         }
     }
 
@@ -293,27 +357,32 @@ impl Scope {
     pub(crate) fn concat(buffer: &mut String, parts: &[&str]) -> Scope {
         let text = Text::concat(buffer, parts.iter().copied());
         let (bang, eq) = locate(text.as_str());
+        let base_id = base_id_of(text.as_str(), bang);
+        let shape = shape_of(text.as_str(), bang, eq);
+        let kind = kind_of(text.as_str(), bang, eq);
         Scope {
             text,
             bang: encode(bang),
             eq: encode(eq),
+            base_id,
+            shape,
+            kind,
         }
     }
 
-    /// The base and the shape of the filter, read in one go (what indexing a set needs).
-    pub(crate) fn base_and_shape(&self) -> (&str, Shape) {
-        let text = self.as_str();
-        let Some(bang) = self.bang() else {
-            return (text, Shape::Unfiltered);
-        };
-        let base = text.get(..bang).unwrap_or_default();
-        if text.len() == bang + 1 {
-            return (base, Shape::Unfiltered);
-        }
-        match self.eq() {
-            Some(eq) if eq + 1 < text.len() => (base, Shape::Valued),
-            _ => (base, Shape::Unvalued),
-        }
+    /// Which built-in name the base is ([`BaseId::OTHER`] if none).
+    pub(crate) fn base_id(&self) -> BaseId {
+        self.base_id
+    }
+
+    /// The shape of the filter.
+    pub(crate) fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The kind of the filter, when it has a `=`.
+    pub(crate) fn kind_code(&self) -> KindCode {
+        self.kind
     }
 
     /// Whether the filter is `kind=...` (what [`Scope::filter_kind_text`] would say, without
@@ -401,7 +470,8 @@ impl Scope {
 
 impl PartialEq for Scope {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        self.base_id == other.base_id
+            && short_eq(self.as_str().as_bytes(), other.as_str().as_bytes())
     }
 }
 
@@ -439,6 +509,12 @@ impl PartialOrd for Scope {
 
 impl Ord for Scope {
     fn cmp(&self, other: &Self) -> Ordering {
+        // Two different built-in bases order as their ids, whatever follows: no built-in name
+        // holds a byte below `!`, so neither text can sort between a name and its filters.
+        if self.base_id != other.base_id && self.base_id.is_builtin() && other.base_id.is_builtin()
+        {
+            return self.base_id.cmp(&other.base_id);
+        }
         self.as_str().cmp(other.as_str())
     }
 }
@@ -529,8 +605,30 @@ fn diagnose(text: &str) -> SyntaxProblem {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
 
     use super::*;
+    use crate::base_id::NAMES;
+
+    /// Scope texts whose bases are often built-in names, with filters that may hold bytes
+    /// below `!`.
+    fn scope_text() -> impl Strategy<Value = String> {
+        let base = prop_oneof![
+            prop::sample::select(NAMES.to_vec()).prop_map(str::to_owned),
+            "[ -~\x01]{0,6}",
+        ];
+        (base, "[!= a-z:\x01/]{0,8}").prop_map(|(base, rest)| base + &rest)
+    }
+
+    proptest! {
+        #[test]
+        fn order_and_equality_are_those_of_the_text(a in scope_text(), b in scope_text()) {
+            let (sa, sb) = (Scope::lenient(&a), Scope::lenient(&b));
+            prop_assert_eq!(sa.cmp(&sb), a.cmp(&b));
+            prop_assert_eq!(sa == sb, a == b);
+            prop_assert_eq!(sa.base_id(), BaseId::of(sa.base()));
+        }
+    }
 
     fn parts(text: &str) -> (String, Option<(String, Option<String>)>) {
         let scope = Scope::lenient(text);
@@ -569,7 +667,7 @@ mod tests {
     #[test]
     fn inline_and_shared_texts_behave_alike() {
         assert!(std::mem::size_of::<Scope>() <= 48);
-        for value_len in [0, 10, 15, 16, 17, 40, 300] {
+        for value_len in [0, 10, 15, 16, 17, 40, 300, 70_000] {
             let value = "v".repeat(value_len);
             let text = format!("read:users!user={value}");
             let scope = Scope::lenient(&text);
