@@ -5,11 +5,11 @@
 //! [`check`] answers with the [`Grant`] that allowed access, so that decisions can say why;
 //! [`has_scope`] is the yes/no form.
 
-use crate::bytes::find_byte;
 use crate::error::CheckError;
 use crate::membership::GroupMembership;
-use crate::parsed::{Direct, Filters, ParsedScopes};
-use crate::scope::Scope;
+use crate::need::{Need, NeedFilter};
+use crate::parsed::{Direct, FilterValues, Filters, ParsedScopes};
+use crate::scope::{FilterKind, KindCode, Scope};
 
 /// How a held scope covers a required one.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -74,7 +74,60 @@ pub fn has_scope(
     post_filter: bool,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<bool, CheckError> {
-    find_grant(required, have, post_filter, groups).map(|via| via.is_some())
+    has_need(&Need::parse(required)?, have, post_filter, groups)
+}
+
+/// [`has_scope`] for a requirement already split ([`Need`]): what a handler that knows its
+/// scope and its resource asks, without joining them into a string to split again.
+///
+/// The same steps as [`check_need`], without recording how access was granted: the yes/no
+/// is what every request asks, so it stays small enough to inline.
+pub fn has_need(
+    need: &Need<'_>,
+    have: &ParsedScopes,
+    post_filter: bool,
+    groups: Option<&dyn GroupMembership>,
+) -> Result<bool, CheckError> {
+    let Some(held) = held_of(need, have) else {
+        return Ok(false);
+    };
+    let Filters::Some(held_filters) = held else {
+        return Ok(true);
+    };
+    let Some(filter) = need.filter else {
+        return Ok(post_filter);
+    };
+    if post_filter {
+        return Err(CheckError::PostFilterOnFiltered);
+    }
+    Ok(held_filters.direct_need(&filter).is_some()
+        || group_grant(held_filters, &filter, groups).is_some())
+}
+
+/// What `have` holds of the need's base.
+#[inline]
+fn held_of<'a>(need: &Need<'_>, have: &'a ParsedScopes) -> Option<Filters<'a>> {
+    match need.id.is_builtin() {
+        true => have.get_id(need.id),
+        false => have.get(need.base),
+    }
+}
+
+/// The first held group that has the required user (or the required server's owner) as a
+/// member, when there is membership information.
+fn group_grant<'a>(
+    held_filters: FilterValues<'a>,
+    filter: &NeedFilter<'_>,
+    groups: Option<&dyn GroupMembership>,
+) -> Option<&'a str> {
+    let (Some(groups), KindCode::User | KindCode::Server) = (groups, filter.code) else {
+        return None;
+    };
+    let mut held_groups = held_filters
+        .of_code(KindCode::Group)
+        .iter()
+        .filter_map(Scope::filter_value);
+    groups.first_common_group(filter.user, &mut held_groups)
 }
 
 /// [`has_scope`], saying which held scope granted access.
@@ -84,24 +137,35 @@ pub fn check(
     post_filter: bool,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Option<Grant>, CheckError> {
-    let Some(via) = find_grant(required, have, post_filter, groups)? else {
+    check_need(&Need::parse(required)?, have, post_filter, groups)
+}
+
+/// [`has_need`], saying which held scope granted access.
+pub fn check_need(
+    need: &Need<'_>,
+    have: &ParsedScopes,
+    post_filter: bool,
+    groups: Option<&dyn GroupMembership>,
+) -> Result<Option<Grant>, CheckError> {
+    let Some(via) = find_grant(need, have, post_filter, groups)? else {
         return Ok(None);
     };
+    let base = need.base;
     Ok(Some(match via {
-        Via::Unfiltered { base } => Grant::Unfiltered {
+        Via::Unfiltered => Grant::Unfiltered {
             held: Scope::lenient(base),
         },
-        Via::PostFilter { base } => Grant::PostFilter {
+        Via::PostFilter => Grant::PostFilter {
             base: base.to_owned(),
         },
         Via::Exact => Grant::Exact {
-            held: Scope::lenient(required),
+            held: need.to_scope(),
         },
-        Via::ServerOwner { base, user } => Grant::ServerOwner {
-            held: Scope::lenient(format!("{base}!user={user}")),
+        Via::ServerOwner { user } => Grant::ServerOwner {
+            held: Scope::filtered(base, FilterKind::User, user),
         },
-        Via::Group { base, group, user } => Grant::Group {
-            held: Scope::lenient(format!("{base}!group={group}")),
+        Via::Group { group, user } => Grant::Group {
+            held: Scope::filtered(base, FilterKind::Group, group),
             member: user.to_owned(),
         },
     }))
@@ -109,80 +173,42 @@ pub fn check(
 
 /// How access was granted, borrowing from the inputs (the allocation-free form of [`Grant`]).
 enum Via<'a> {
-    Unfiltered {
-        base: &'a str,
-    },
-    PostFilter {
-        base: &'a str,
-    },
+    Unfiltered,
+    PostFilter,
     Exact,
-    ServerOwner {
-        base: &'a str,
-        user: &'a str,
-    },
-    Group {
-        base: &'a str,
-        group: &'a str,
-        user: &'a str,
-    },
+    ServerOwner { user: &'a str },
+    Group { group: &'a str, user: &'a str },
 }
 
 fn find_grant<'a>(
-    required: &'a str,
+    need: &Need<'a>,
     have: &'a ParsedScopes,
     post_filter: bool,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Option<Via<'a>>, CheckError> {
-    let (base, filter) = split_at_byte(required, b'!');
-    let (kind, value) = split_at_byte(filter, b'=');
-    if !kind.is_empty() && value.is_empty() {
-        return Err(CheckError::Unexpanded {
-            scope: required.to_owned(),
-        });
-    }
-    let Some(held) = have.get(base) else {
+    let Some(held) = held_of(need, have) else {
         return Ok(None);
     };
     let Filters::Some(held_filters) = held else {
-        return Ok(Some(Via::Unfiltered { base }));
+        return Ok(Some(Via::Unfiltered));
     };
-    if kind.is_empty() {
-        return Ok(post_filter.then_some(Via::PostFilter { base }));
-    }
+    let Some(filter) = need.filter else {
+        return Ok(post_filter.then_some(Via::PostFilter));
+    };
     if post_filter {
         return Err(CheckError::PostFilterOnFiltered);
     }
-    let is_server = kind == "server";
-    let user = match is_server {
-        true => split_at_byte(value, b'/').0,
-        false => value,
-    };
-    match held_filters.direct(filter, is_server.then_some(user)) {
+    match held_filters.direct_need(&filter) {
         Some(Direct::Same) => return Ok(Some(Via::Exact)),
-        Some(Direct::Owner) => return Ok(Some(Via::ServerOwner { base, user })),
+        Some(Direct::Owner) => return Ok(Some(Via::ServerOwner { user: filter.user })),
         None => {}
     }
-    if let (Some(groups), "user" | "server") = (groups, kind) {
-        let mut held_groups = held_filters
-            .of_kind("group")
-            .iter()
-            .filter_map(Scope::filter_value);
-        if let Some(group) = groups.first_common_group(user, &mut held_groups) {
-            return Ok(Some(Via::Group { base, group, user }));
-        }
-    }
-    Ok(None)
-}
-
-/// `text` split around the first `byte` (excluded), or all of it and `""`.
-fn split_at_byte(text: &str, byte: u8) -> (&str, &str) {
-    match find_byte(text.as_bytes(), byte) {
-        Some(at) => (
-            text.get(..at).unwrap_or_default(),
-            text.get(at + 1..).unwrap_or_default(),
-        ),
-        None => (text, ""),
-    }
+    Ok(
+        group_grant(held_filters, &filter, groups).map(|group| Via::Group {
+            group,
+            user: filter.user,
+        }),
+    )
 }
 
 /// A resource that a filter can name, with the facts the check needs about it.

@@ -14,6 +14,7 @@ mod expand;
 mod identify;
 mod intersect;
 mod membership;
+mod need;
 mod parsed;
 mod pyrepr;
 mod scope;
@@ -22,7 +23,7 @@ mod suggest;
 mod table;
 mod warning;
 
-pub use access::{Grant, Resource, check, check_scope_filter, has_scope};
+pub use access::{Grant, Resource, check, check_need, check_scope_filter, has_need, has_scope};
 pub use custom::is_custom_scope_name;
 pub use decision::{
     Decision, Explanation, Fix, MISSING_CREDENTIALS, NOT_FOUND, Requirement, Target, decide,
@@ -36,6 +37,7 @@ pub use expand::{ClientTarget, ExpandError, Expansion, OAuthClient, OwnedOwner, 
 pub use identify::{AccessTarget, access_scopes, identify_scopes};
 pub use intersect::{Intersection, intersect, intersect_parsed, intersect_strs};
 pub use membership::GroupMembership;
+pub use need::Need;
 pub use parsed::{FilterValues, Filters, ParsedScopes, reduce_scopes};
 pub use pyrepr::{py_float, py_str, py_truthy, py_type_name, py_value};
 pub use scope::{Filter, FilterKind, Scope};

@@ -10,6 +10,7 @@
 use crate::base_id::{self, BaseId, NAMES};
 use crate::bytes::short_eq;
 use crate::error::ParseError;
+use crate::need::NeedFilter;
 use crate::scope::{KindCode, Scope, Shape};
 pub use crate::set::ScopeSet;
 use std::cmp::Ordering;
@@ -105,14 +106,16 @@ impl<'a> FilterValues<'a> {
             .is_ok()
     }
 
-    /// Whether the filter text `kind=value` is held, or else the user `owner` (the owner of
-    /// a required server): the two grants that need no membership information. One pass
-    /// over a short run, two binary searches over a long one.
-    pub(crate) fn direct(&self, filter: &str, owner: Option<&str>) -> Option<Direct> {
+    /// Whether the required filter itself is held, or else (for a server) its owner: the two
+    /// grants that need no membership information. One pass over a short run, two binary
+    /// searches over a long one.
+    #[inline(always)]
+    pub(crate) fn direct_need(&self, need: &NeedFilter<'_>) -> Option<Direct> {
+        let owner = (need.code == KindCode::Server).then_some(need.user);
         if self.scopes.len() > 8 {
             if self
                 .scopes
-                .binary_search_by(|s| s.filter_text().cmp(filter))
+                .binary_search_by(|s| cmp_filter(s.filter_text(), need.kind, Some(need.value)))
                 .is_ok()
             {
                 return Some(Direct::Same);
@@ -121,12 +124,19 @@ impl<'a> FilterValues<'a> {
                 .is_some_and(|owner| self.holds("user", owner))
                 .then_some(Direct::Owner);
         }
+        let value = need.value.as_bytes();
         let mut owner_held = false;
         for scope in self.scopes {
-            if short_eq(scope.filter_text().as_bytes(), filter.as_bytes()) {
-                return Some(Direct::Same);
+            let code = scope.kind_code();
+            if code == need.code {
+                let held = scope.filter_value().unwrap_or_default().as_bytes();
+                if short_eq(held, value) && (code != KindCode::Other || scope.is_kind(need.kind)) {
+                    return Some(Direct::Same);
+                }
+            } else if let (KindCode::User, Some(owner)) = (code, owner) {
+                let held = scope.filter_value().unwrap_or_default().as_bytes();
+                owner_held = owner_held || short_eq(held, owner.as_bytes());
             }
-            owner_held = owner_held || owner.is_some_and(|owner| scope.filter_is("user", owner));
         }
         owner_held.then_some(Direct::Owner)
     }
@@ -147,7 +157,7 @@ impl<'a> FilterValues<'a> {
     }
 }
 
-/// A grant found by [`FilterValues::direct`].
+/// A grant found by [`FilterValues::direct_need`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Direct {
     /// The required filter itself is held (it wins over the owner, as in JupyterHub).
@@ -208,9 +218,37 @@ pub struct ParsedScopes {
     scopes: Vec<Scope>,
     /// One run per base, sorted by base.
     runs: Vec<Run>,
-    /// For each built-in name, its run's index plus one (0: not held). A set of more than
-    /// [`RUN_LIMIT`] bases is looked up by text instead.
-    by_id: [u16; base_id::COUNT],
+    /// For each built-in name, where its run is and what it holds, so that a check reads
+    /// one word and then the scopes. A set too large for [`BaseSlot`] has `indexed` false and
+    /// is looked up by text instead.
+    by_id: [BaseSlot; base_id::COUNT],
+    indexed: bool,
+}
+
+/// One built-in base of a [`ParsedScopes`], packed in a word: the start of its run (16 bits),
+/// its length (14 bits), and whether it is `ALL` or without values. 0: not held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct BaseSlot(u32);
+
+impl BaseSlot {
+    const ALL: u32 = 1 << 31;
+    const NO_VALUES: u32 = 1 << 30;
+    const MAX_LEN: usize = (1 << 14) - 1;
+
+    /// The slot of `run`, if it fits.
+    fn of(run: &Run) -> Option<BaseSlot> {
+        let start = u32::try_from(run.start).ok().filter(|s| *s <= 0xFFFF)?;
+        let len = run
+            .end
+            .checked_sub(run.start)
+            .filter(|l| (1..=Self::MAX_LEN).contains(l))?;
+        let flags = match run.held {
+            Held::All => Self::ALL,
+            Held::Filtered => 0,
+            Held::NoValues => Self::NO_VALUES,
+        };
+        Some(BaseSlot(flags | (len as u32) << 16 | start))
+    }
 }
 
 impl Default for ParsedScopes {
@@ -218,13 +256,11 @@ impl Default for ParsedScopes {
         ParsedScopes {
             scopes: Vec::new(),
             runs: Vec::new(),
-            by_id: [0; base_id::COUNT],
+            by_id: [BaseSlot(0); base_id::COUNT],
+            indexed: true,
         }
     }
 }
-
-/// The most runs [`ParsedScopes::by_id`] can point to.
-const RUN_LIMIT: usize = u16::MAX as usize - 1;
 
 impl PartialEq for ParsedScopes {
     fn eq(&self, other: &Self) -> bool {
@@ -273,7 +309,8 @@ impl ParsedScopes {
         let mut parsed = ParsedScopes {
             scopes,
             runs,
-            by_id: [0; base_id::COUNT],
+            by_id: [BaseSlot(0); base_id::COUNT],
+            indexed: true,
         };
         parsed.index_bases();
         Ok(parsed)
@@ -281,16 +318,15 @@ impl ParsedScopes {
 
     /// Points each built-in name held to its run.
     fn index_bases(&mut self) {
-        self.by_id = [0; base_id::COUNT];
-        if self.runs.len() > RUN_LIMIT {
-            return;
-        }
-        for (at, run) in self.runs.iter().enumerate() {
-            if let (Some(slot), Ok(at)) = (
-                run.id.index().and_then(|i| self.by_id.get_mut(i)),
-                u16::try_from(at + 1),
-            ) {
-                *slot = at;
+        self.by_id = [BaseSlot(0); base_id::COUNT];
+        self.indexed = true;
+        for run in &self.runs {
+            let Some(slot) = run.id.index().and_then(|i| self.by_id.get_mut(i)) else {
+                continue;
+            };
+            match BaseSlot::of(run) {
+                Some(fits) => *slot = fits,
+                None => self.indexed = false,
             }
         }
     }
@@ -365,7 +401,7 @@ impl ParsedScopes {
     /// What is held of `base`, if anything.
     pub fn get(&self, base: &str) -> Option<Filters<'_>> {
         let id = BaseId::of(base);
-        if id.is_builtin() && self.runs.len() <= RUN_LIMIT {
+        if id.is_builtin() && self.indexed {
             return self.get_id(id);
         }
         let at = self
@@ -376,17 +412,25 @@ impl ParsedScopes {
     }
 
     /// What is held of the built-in base `id`, if anything.
+    #[inline(always)]
     pub(crate) fn get_id(&self, id: BaseId) -> Option<Filters<'_>> {
-        let at = *self.by_id.get(id.index()?)?;
-        if at == 0 {
-            if self.runs.len() > RUN_LIMIT {
+        let BaseSlot(slot) = *self.by_id.get(id.index()?)?;
+        if slot & BaseSlot::ALL != 0 {
+            return Some(Filters::All);
+        }
+        if slot == 0 {
+            if !self.indexed {
                 return self.get(NAMES.get(id.index()?)?);
             }
             return None;
         }
-        self.runs
-            .get(usize::from(at) - 1)
-            .map(|run| self.filters(run))
+        let start = (slot & 0xFFFF) as usize;
+        let len = ((slot >> 16) & BaseSlot::MAX_LEN as u32) as usize;
+        let scopes = match slot & BaseSlot::NO_VALUES {
+            0 => self.scopes.get(start..start + len).unwrap_or_default(),
+            _ => &[],
+        };
+        Some(Filters::Some(FilterValues { scopes }))
     }
 
     /// Whether `base` is held with any filter.
@@ -830,6 +874,31 @@ mod tests {
             texts(&reduce_set(set).unwrap()),
             ["a b", "a!user=x", "a!user=y"]
         );
+    }
+
+    #[test]
+    fn sets_too_large_for_the_slots_are_looked_up_by_text() {
+        // A run longer than a slot holds, and a run starting beyond 16 bits.
+        let mut long: Vec<String> = (0..20_000)
+            .map(|i| format!("read:users!user=u{i}"))
+            .collect();
+        long.push("servers".to_owned());
+        let mut far: Vec<String> = (0..70_000).map(|i| format!("custom:a!user=u{i}")).collect();
+        far.push("users!user=x".to_owned());
+        for texts in [long, far] {
+            let parsed = ParsedScopes::parse(&scopes(
+                &texts.iter().map(String::as_str).collect::<Vec<_>>(),
+            ))
+            .unwrap();
+            assert!(!parsed.indexed);
+            let filters = parsed.get("read:users").or(parsed.get("users")).unwrap();
+            assert!(filters.holds("user", "u19999") || filters.holds("user", "x"));
+            assert_eq!(
+                parsed.get("servers").is_some(),
+                parsed.get("users").is_none()
+            );
+            assert!(parsed.get("read:servers").is_none());
+        }
     }
 
     #[test]

@@ -151,12 +151,19 @@ fn kind_of(text: &str, bang: Option<usize>, eq: Option<usize>) -> KindCode {
     let (Some(bang), Some(eq)) = (bang, eq) else {
         return KindCode::Unvalued;
     };
-    match text.get(bang + 1..eq) {
-        Some("user") => KindCode::User,
-        Some("server") => KindCode::Server,
-        Some("group") => KindCode::Group,
-        Some("service") => KindCode::Service,
-        _ => KindCode::Other,
+    text.get(bang + 1..eq).map_or(KindCode::Other, KindCode::of)
+}
+
+impl KindCode {
+    /// The code of a kind text (the part between `!` and `=`).
+    pub(crate) fn of(kind: &str) -> KindCode {
+        match kind {
+            "user" => KindCode::User,
+            "server" => KindCode::Server,
+            "group" => KindCode::Group,
+            "service" => KindCode::Service,
+            _ => KindCode::Other,
+        }
     }
 }
 

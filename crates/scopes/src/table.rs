@@ -7,6 +7,7 @@
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
+use crate::base_id::{self, BaseId};
 use crate::builtins::BUILTINS;
 use crate::scope::Scope;
 
@@ -70,6 +71,8 @@ pub struct ScopeTable {
     index: FxHashMap<Box<str>, usize>,
     /// The closure of the scopes that `self` stands for, as names, sorted.
     self_closure: Vec<Box<str>>,
+    /// For each built-in name (by [`BaseId`]), its index in `entries`: found without hashing.
+    builtin_at: [u8; base_id::COUNT],
 }
 
 /// The raw scopes whose closure the `self` metascope stands for (JupyterHub's
@@ -98,8 +101,17 @@ impl ScopeTable {
             by_name: Vec::new(),
             index: FxHashMap::default(),
             self_closure: Vec::new(),
+            builtin_at: [0; base_id::COUNT],
         };
-        for builtin in BUILTINS {
+        for (at, builtin) in BUILTINS.iter().enumerate() {
+            if let (Some(slot), Ok(at)) = (
+                BaseId::of(builtin.name)
+                    .index()
+                    .and_then(|i| table.builtin_at.get_mut(i)),
+                u8::try_from(at),
+            ) {
+                *slot = at;
+            }
             let mut raw = Map::new();
             raw.insert("description".into(), builtin.description.into());
             if let Some(doc) = builtin.doc_description {
@@ -214,13 +226,17 @@ impl ScopeTable {
 
     /// The definition of `name`, if the table has it.
     pub fn get(&self, name: &str) -> Option<&ScopeDefinition> {
+        if let Some(builtin) = BaseId::of(name).index() {
+            let at = self.builtin_at.get(builtin)?;
+            return self.entries.get(usize::from(*at));
+        }
         self.index.get(name).and_then(|i| self.entries.get(*i))
     }
 
     /// Whether `name` is a scope of the table (the metascopes `self`, `inherit` and
     /// `(no_scope)` are).
     pub fn contains(&self, name: &str) -> bool {
-        self.index.contains_key(name)
+        BaseId::of(name).is_builtin() || self.index.contains_key(name)
     }
 
     /// Every scope, built-ins first in JupyterHub's order, then custom scopes as defined.
@@ -311,6 +327,19 @@ mod tests {
         let names: Vec<&str> = table.names().take(4).collect();
         assert_eq!(names, ["(no_scope)", "self", "inherit", "admin-ui"]);
         assert_eq!(table.names().last(), Some("read:metrics"));
+    }
+
+    #[test]
+    fn builtins_are_found_by_id_as_by_name() {
+        let table = ScopeTable::jupyterhub();
+        for (at, entry) in table.iter().enumerate() {
+            assert_eq!(
+                table.get(entry.name()).map(ScopeDefinition::name),
+                Some(entry.name())
+            );
+            assert_eq!(table.index.get(entry.name()), Some(&at));
+        }
+        assert!(table.get("read:user").is_none());
     }
 
     #[test]

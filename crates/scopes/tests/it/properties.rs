@@ -7,8 +7,8 @@
 use proptest::prelude::*;
 use proptest::sample::select;
 use scopes::{
-    GroupMembership, ParsedScopes, Scope, ScopeSet, did_you_mean, has_scope, intersect,
-    reduce_scopes,
+    GroupMembership, Need, ParsedScopes, Scope, ScopeSet, check_need, did_you_mean, has_need,
+    has_scope, intersect, reduce_scopes,
 };
 
 use crate::strategies::{TABLE, memberships, names, raw_case, raw_pair, raw_scope, required_on};
@@ -204,6 +204,31 @@ proptest! {
                     prop_assert!(has(r, &parsed_a, groups), "{} granted, not by A", r);
                     prop_assert!(has(r, &parsed_b, groups), "{} granted, not by B", r);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_split_and_explaining_checks_agree_with_has_scope(a in raw_case()) {
+        let a = a.expand();
+        let parsed_a = parsed(&a);
+        let m = memberships();
+        for groups in [None, Some(&m as &dyn GroupMembership)] {
+            for r in required_on(&[&a]) {
+                let need = Need::parse(&r).unwrap();
+                let yes = has(&r, &parsed_a, groups);
+                prop_assert_eq!(has_need(&need, &parsed_a, false, groups).unwrap(), yes, "{}", r);
+                let grant = check_need(&need, &parsed_a, false, groups).unwrap();
+                prop_assert_eq!(grant.is_some(), yes, "{}", r);
+                if let Some(grant) = grant {
+                    // The grant names a scope the set holds (or the base, with post_filter).
+                    prop_assert!(a.contains(grant.held()), "{} via {}", r, grant.held());
+                }
+                let base = Need::base(need.base_name());
+                prop_assert_eq!(
+                    has_need(&base, &parsed_a, true, groups).unwrap(),
+                    parsed_a.contains_base(need.base_name())
+                );
             }
         }
     }

@@ -1,0 +1,138 @@
+//! [`Need`]: one required scope, split once.
+//!
+//! JupyterHub's handlers join a required scope and the resource of the request into a string
+//! (`read:users!user=alice`), and `has_scope` splits it again on every call. A [`Need`] is the
+//! same requirement kept in parts: the base (with its built-in id, so that looking it up in a
+//! parsed set is an array index), the filter's kind and value, and a server's owner. Build it
+//! from the parts a handler already has ([`Need::on`]), or from a string ([`Need::parse`], with
+//! `has_scope`'s rules).
+
+use crate::base_id::BaseId;
+use crate::bytes::find_byte;
+use crate::error::CheckError;
+use crate::scope::{KindCode, Scope};
+
+/// One required scope, split into its parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Need<'a> {
+    pub(crate) base: &'a str,
+    pub(crate) id: BaseId,
+    pub(crate) filter: Option<NeedFilter<'a>>,
+}
+
+/// The filter of a [`Need`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NeedFilter<'a> {
+    pub(crate) kind: &'a str,
+    pub(crate) code: KindCode,
+    pub(crate) value: &'a str,
+    /// The user a user or server filter is about (a server's owner); the value otherwise.
+    pub(crate) user: &'a str,
+}
+
+impl<'a> Need<'a> {
+    /// The unfiltered scope `base`.
+    pub fn base(base: &'a str) -> Need<'a> {
+        Need {
+            base,
+            id: BaseId::of(base),
+            filter: None,
+        }
+    }
+
+    /// `base` on one resource, named as a filter names it: `("user", "alice")`,
+    /// `("server", "alice/x")`, `("group", "g1")`, `("service", "s")`. An empty kind means
+    /// no filter, as in JupyterHub.
+    pub fn on(base: &'a str, kind: &'a str, value: &'a str) -> Need<'a> {
+        if kind.is_empty() {
+            return Need::base(base);
+        }
+        let code = KindCode::of(kind);
+        let user = match code {
+            KindCode::Server => split_at_byte(value, b'/').0,
+            _ => value,
+        };
+        Need {
+            base,
+            id: BaseId::of(base),
+            filter: Some(NeedFilter {
+                kind,
+                code,
+                value,
+                user,
+            }),
+        }
+    }
+
+    /// Splits a required scope as `has_scope` does (`partition("!")`, then `partition("=")`).
+    /// A filter without a value (`read:users!user`) is an error: required scopes must be
+    /// expanded.
+    pub fn parse(required: &'a str) -> Result<Need<'a>, CheckError> {
+        let (base, filter) = split_at_byte(required, b'!');
+        let (kind, value) = split_at_byte(filter, b'=');
+        if !kind.is_empty() && value.is_empty() {
+            return Err(CheckError::Unexpanded {
+                scope: required.to_owned(),
+            });
+        }
+        Ok(Need::on(base, kind, value))
+    }
+
+    /// The base scope's name.
+    pub fn base_name(&self) -> &'a str {
+        self.base
+    }
+
+    /// The requirement as a scope: `base`, or `base!kind=value`.
+    pub fn to_scope(&self) -> Scope {
+        match self.filter {
+            None => Scope::lenient(self.base),
+            Some(filter) => Scope::with_filter(
+                &mut String::new(),
+                self.base,
+                &[filter.kind, "=", filter.value],
+            ),
+        }
+    }
+}
+
+/// `text` split around the first `byte` (excluded), or all of it and `""`.
+pub(crate) fn split_at_byte(text: &str, byte: u8) -> (&str, &str) {
+    match find_byte(text.as_bytes(), byte) {
+        Some(at) => (
+            text.get(..at).unwrap_or_default(),
+            text.get(at + 1..).unwrap_or_default(),
+        ),
+        None => (text, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsed_and_built_needs_agree() {
+        for (text, base, kind, value) in [
+            ("read:users!user=alice", "read:users", "user", "alice"),
+            ("servers!server=alice/x", "servers", "server", "alice/x"),
+            ("read:users", "read:users", "", ""),
+            ("custom:x!group=g=1", "custom:x", "group", "g=1"),
+        ] {
+            let parsed = Need::parse(text).unwrap();
+            assert_eq!(parsed, Need::on(base, kind, value), "{text}");
+            assert_eq!(parsed.to_scope().as_str(), text);
+        }
+        assert_eq!(
+            Need::on("servers", "server", "alice/x")
+                .filter
+                .map(|f| f.user),
+            Some("alice")
+        );
+        assert!(Need::parse("read:users!user").is_err());
+        assert_eq!(
+            Need::parse("read:users!").unwrap(),
+            Need::base("read:users")
+        );
+    }
+}
