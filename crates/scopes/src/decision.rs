@@ -4,9 +4,11 @@
 
 use std::borrow::Cow;
 
-use crate::access::{Grant, check};
-use crate::error::DecisionError;
+use crate::access::{Grant, check_need};
+use crate::base_id::BaseId;
+use crate::error::{CheckError, DecisionError};
 use crate::membership::GroupMembership;
+use crate::need::Need;
 use crate::parsed::{Filters, ParsedScopes};
 use crate::scope::Scope;
 use crate::table::ScopeTable;
@@ -63,7 +65,12 @@ impl<'a> Target<'a> {
     /// `required!kind=value` (built in `buffer` if it is too long to be stored inline).
     /// `required` is a table name, so it has no `!`.
     fn filtered(&self, buffer: &mut String, required: &str) -> Scope {
-        Scope::with_filter(buffer, required, &[self.kind, "=", &self.value])
+        Scope::with_filter(
+            buffer,
+            required,
+            BaseId::of(required),
+            &[self.kind, "=", &self.value],
+        )
     }
 }
 
@@ -143,10 +150,10 @@ pub struct Fix {
 /// target's filter; the first one held allows the request. When none is held, the answer is
 /// 404 if the caller holds one of the required bases for some other resource (so that a
 /// denial does not reveal whether the resource exists), else 403 listing the alternatives.
-pub fn decide(
+pub fn decide<'a>(
     table: &ScopeTable,
     caller: Option<&ParsedScopes>,
-    requirement: &Requirement<'_>,
+    requirement: &'a Requirement<'a>,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Decision, DecisionError> {
     if let Some(invalid) = requirement.scopes.iter().find(|s| !table.contains(s)) {
@@ -163,29 +170,42 @@ pub fn decide(
             },
         });
     };
-    // Each alternative in order, with the target's filter.
-    let mut buffer = String::new();
-    let required: Vec<Scope> = requirement
-        .scopes
-        .iter()
-        .map(|scope| match &requirement.target {
-            Some(target) => target.filtered(&mut buffer, scope),
-            None => Scope::lenient(scope),
-        })
-        .collect();
-    for scope in &required {
-        if let Some(grant) = check(scope.as_str(), have, requirement.post_filter, groups)? {
+    // Each alternative in order, with the target's filter, checked in parts: the filtered
+    // scope is only written out for the answer.
+    let need_of = |scope: &'a str| match &requirement.target {
+        Some(target) => Need::on(scope, target.kind, &target.value),
+        None => Need::base(scope),
+    };
+    if let (Some(target), Some(first)) = (&requirement.target, requirement.scopes.first()) {
+        if target.value.is_empty() {
+            // As JupyterHub's `has_scope` on `scope!kind=`: an unexpanded filter.
+            return Err(CheckError::Unexpanded {
+                scope: format!("{first}!{}=", target.kind),
+            }
+            .into());
+        }
+    }
+    for scope in requirement.scopes {
+        let need = need_of(scope);
+        if let Some(grant) = check_need(&need, have, requirement.post_filter, groups)? {
+            let required = match &grant {
+                Grant::Exact { held } => held.clone(),
+                _ => need.to_scope(),
+            };
             return Ok(Decision {
                 status: 200,
                 message: None,
-                explanation: Explanation::Allowed {
-                    required: scope.clone(),
-                    grant,
-                },
+                explanation: Explanation::Allowed { required, grant },
             });
         }
     }
 
+    let mut buffer = String::new();
+    let required: Vec<Scope> = requirement
+        .scopes
+        .iter()
+        .map(|scope| need_of(scope).to_scope())
+        .collect();
     let held_bases: Vec<&str> = requirement
         .scopes
         .iter()
@@ -214,7 +234,7 @@ pub fn decide(
     for base in &held_bases {
         match have.get(base) {
             Some(Filters::Some(values)) => {
-                held_for_other_resources.extend(values.scopes().iter().cloned())
+                held_for_other_resources.extend_from_slice(values.scopes())
             }
             Some(Filters::All) => held_for_other_resources.push(Scope::lenient(base)),
             None => {}
@@ -247,7 +267,7 @@ fn fix_for(
     let first_base = requirement.scopes.first().copied().unwrap_or_default();
     let ancestors = table.ancestors(first_base);
     let mut or_any_of: Vec<Scope> = Vec::with_capacity(required.len() + ancestors.len());
-    or_any_of.extend(required.iter().skip(1).cloned());
+    or_any_of.extend_from_slice(required.get(1..).unwrap_or_default());
     for ancestor in ancestors {
         let scope = match &requirement.target {
             Some(target) => target.filtered(buffer, ancestor),

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use crate::error::{ErrorClass, ParseError, UnknownScope};
 use crate::parsed::reduce_set;
-use crate::scope::Scope;
+use crate::scope::{Scope, push_clone};
 use crate::set::ScopeSet;
 use crate::table::ScopeTable;
 use crate::warning::Warning;
@@ -107,22 +107,22 @@ impl ScopeTable {
     }
 
     fn expand_scope_into(&self, scope: &Scope, out: &mut Vec<Scope>) -> Result<(), UnknownScope> {
-        self.expand_filtered_into(scope.base(), scope.filter_text(), out)
+        self.expand_filtered_into(scope, scope.filter_text(), out)
     }
 
-    /// `base`'s closure, each with `filter` (see [`ScopeTable::expand_scope`]).
+    /// The closure of `scope`'s base, each with `filter` (see [`ScopeTable::expand_scope`]).
     fn expand_filtered_into(
         &self,
-        base: &str,
+        scope: &Scope,
         filter: &str,
         out: &mut Vec<Scope>,
     ) -> Result<(), UnknownScope> {
-        let members = self.closure_scopes(base).ok_or_else(|| UnknownScope {
-            name: base.to_owned(),
+        let members = self.closure_scopes(scope).ok_or_else(|| UnknownScope {
+            name: scope.base().to_owned(),
         })?;
         out.reserve(members.size_hint().0);
         if filter.is_empty() {
-            out.extend(members.cloned());
+            members.for_each(|member| push_clone(out, member));
         } else {
             let server_filter = filter.starts_with("server");
             let mut buffer = String::new();
@@ -131,7 +131,7 @@ impl ScopeTable {
                 if server_filter && name.starts_with("read:user") {
                     continue;
                 }
-                out.push(Scope::with_filter(&mut buffer, name, &[filter]));
+                Scope::push_with_filter(out, &mut buffer, name, member.base_id(), &[filter]);
             }
         }
         Ok(())
@@ -147,11 +147,15 @@ impl ScopeTable {
     fn expand_self_into(&self, username: &str, out: &mut Vec<Scope>) {
         let mut buffer = String::new();
         out.reserve(self.self_closure().len());
-        out.extend(
-            self.self_closure()
-                .iter()
-                .map(|name| Scope::with_filter(&mut buffer, name, &["user=", username])),
-        );
+        for name in self.self_closure() {
+            Scope::push_with_filter(
+                out,
+                &mut buffer,
+                name.as_str(),
+                name.base_id(),
+                &["user=", username],
+            );
+        }
     }
 
     /// JupyterHub's `expand_scopes`: expands each raw scope, resolves bare filters (`!user`
@@ -208,7 +212,7 @@ impl ScopeTable {
             if scope.filter_text().is_empty() {
                 only_self &= scope.base() == "self";
                 any_unfiltered = true;
-                self.mark_closure(scope.base(), &mut unfiltered)?;
+                self.mark_closure(scope, &mut unfiltered)?;
             } else {
                 only_self = false;
                 let filter = match scope.filter_text() {
@@ -230,9 +234,7 @@ impl ScopeTable {
                     other => Some(other),
                 };
                 match filter {
-                    Some(filter) => {
-                        self.expand_filtered_into(scope.base(), filter, &mut expanded)?
-                    }
+                    Some(filter) => self.expand_filtered_into(scope, filter, &mut expanded)?,
                     None => {
                         bare_left = true;
                         self.expand_scope_into(scope, &mut expanded)?;

@@ -11,7 +11,7 @@ use crate::membership::GroupMembership;
 use crate::parsed::{
     BaseRun, FilterValues, Filters, ParsedScopes, is_indexable, set_runs, unparse_filters,
 };
-use crate::scope::{KindCode, Scope};
+use crate::scope::{KindCode, Scope, push_clone};
 use crate::set::ScopeSet;
 use crate::warning::Warning;
 
@@ -152,7 +152,7 @@ fn meet(
     out: &mut Vec<Scope>,
 ) {
     if fa.scopes() == fb.scopes() {
-        out.extend(fa.scopes().iter().cloned());
+        out.extend_from_slice(fa.scopes());
         return;
     }
     let start = out.len();
@@ -187,7 +187,7 @@ fn meet(
                         .filter(|_| !b.groups.is_empty())
                         .is_some_and(|groups| in_any_group(groups, owner, b_values));
                 if granted {
-                    out.push(server.clone());
+                    push_clone(out, server);
                 }
             }
         }
@@ -197,7 +197,7 @@ fn meet(
                     if !added(out, user)
                         && in_any_group(groups, user.filter_value().unwrap_or_default(), b_values)
                     {
-                        out.push(user.clone());
+                        push_clone(out, user);
                     }
                 }
             }
@@ -221,7 +221,7 @@ fn common(a: &[Scope], b: &[Scope], out: &mut Vec<Scope>) {
     for scope in a {
         while b.next_if(|other| *other < scope).is_some() {}
         if b.next_if(|other| *other == scope).is_some() {
-            out.push(scope.clone());
+            push_clone(out, scope);
         }
     }
 }

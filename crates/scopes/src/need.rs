@@ -90,6 +90,7 @@ impl<'a> Need<'a> {
             Some(filter) => Scope::with_filter(
                 &mut String::new(),
                 self.base,
+                self.id,
                 &[filter.kind, "=", filter.value],
             ),
         }

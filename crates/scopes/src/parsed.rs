@@ -11,7 +11,7 @@ use crate::base_id::{self, BaseId, NAMES};
 use crate::bytes::short_eq;
 use crate::error::ParseError;
 use crate::need::NeedFilter;
-use crate::scope::{KindCode, Scope, Shape};
+use crate::scope::{KindCode, Scope, Shape, push_clone};
 pub use crate::set::ScopeSet;
 use std::cmp::Ordering;
 
@@ -583,11 +583,11 @@ fn sort_and_index(scopes: &mut [Scope]) -> Result<Vec<Run>, ParseError> {
 fn unparse_run(run: &[Scope], held: Held, out: &mut Vec<Scope>) {
     match held {
         Held::All => match run.first() {
-            Some(first) if first.as_str() == first.base() => out.push(first.clone()),
+            Some(first) if first.as_str() == first.base() => push_clone(out, first),
             Some(first) => out.push(Scope::lenient(first.base())),
             None => {}
         },
-        Held::Filtered => out.extend(run.iter().cloned()),
+        Held::Filtered => out.extend_from_slice(run),
         Held::NoValues => {}
     }
 }
@@ -723,7 +723,7 @@ impl ParsedScopes {
 pub(crate) fn unparse_filters(run: &[Scope], filters: Filters<'_>, out: &mut Vec<Scope>) {
     match filters {
         Filters::All => unparse_run(run, Held::All, out),
-        Filters::Some(values) => out.extend(values.scopes().iter().cloned()),
+        Filters::Some(values) => out.extend_from_slice(values.scopes()),
     }
 }
 

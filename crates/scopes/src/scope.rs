@@ -128,6 +128,14 @@ pub struct Scope {
     kind: KindCode,
 }
 
+/// Appends a clone of `scope` to `out`, cloned straight into the vector's memory. A clone built
+/// aside and then moved in is written field by field and read back in wider words, which
+/// stalls on store forwarding: that dominated expanding and meeting sets.
+#[inline]
+pub(crate) fn push_clone(out: &mut Vec<Scope>, scope: &Scope) {
+    out.extend_from_slice(std::slice::from_ref(scope));
+}
+
 /// The kind of a filter with a `=`, as a byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum KindCode {
@@ -157,11 +165,13 @@ fn kind_of(text: &str, bang: Option<usize>, eq: Option<usize>) -> KindCode {
 impl KindCode {
     /// The code of a kind text (the part between `!` and `=`).
     pub(crate) fn of(kind: &str) -> KindCode {
-        match kind {
-            "user" => KindCode::User,
-            "server" => KindCode::Server,
-            "group" => KindCode::Group,
-            "service" => KindCode::Service,
+        // By length first, then one word comparison (a `match` on strings calls `memcmp`).
+        let kind = kind.as_bytes();
+        match kind.len() {
+            4 if short_eq(kind, b"user") => KindCode::User,
+            5 if short_eq(kind, b"group") => KindCode::Group,
+            6 if short_eq(kind, b"server") => KindCode::Server,
+            7 if short_eq(kind, b"service") => KindCode::Service,
             _ => KindCode::Other,
         }
     }
@@ -332,30 +342,84 @@ impl Scope {
     }
 
     /// `base!filter`, with the filter given in parts. `base` must be a name without `!` (a
-    /// table name), which spares scanning it. A long result is built in `buffer` (reused
-    /// between calls), so that the scope costs at most one allocation.
-    pub(crate) fn with_filter(buffer: &mut String, base: &str, filter: &[&str]) -> Scope {
+    /// table name) and `base_id` its id, which spares scanning and looking it up. A long result
+    /// is built in `buffer` (reused between calls), so that the scope costs at most one
+    /// allocation.
+    pub(crate) fn with_filter(
+        buffer: &mut String,
+        base: &str,
+        base_id: BaseId,
+        filter: &[&str],
+    ) -> Scope {
+        let mut out = Vec::with_capacity(1);
+        Scope::push_with_filter(&mut out, buffer, base, base_id, filter);
+        out.pop().unwrap_or_else(|| Scope::lenient(""))
+    }
+
+    /// [`Scope::with_filter`], built in place at the end of `out`: the text is written straight
+    /// into the vector's memory. Built aside and moved in, a fresh inline text is read back
+    /// in wider words than it was written in, which stalls on store forwarding (that was most
+    /// of an expansion's time).
+    pub(crate) fn push_with_filter(
+        out: &mut Vec<Scope>,
+        buffer: &mut String,
+        base: &str,
+        base_id: BaseId,
+        filter: &[&str],
+    ) {
         debug_assert!(!base.contains('!'));
+        debug_assert_eq!(base_id, BaseId::of(base));
         let bang = base.len();
         let mut eq = None;
+        // The kind text, when the parts show it: before the `=` of the first part (`user=`),
+        // or the whole first part when the second starts with `=` (`[kind, "=", value]`).
+        let mut kind_text = None;
         let mut at = bang + 1;
-        for part in filter {
+        for (i, part) in filter.iter().enumerate() {
             if eq.is_none() {
-                eq = part.bytes().position(|b| b == b'=').map(|e| at + e);
+                if let Some(e) = part.bytes().position(|b| b == b'=') {
+                    eq = Some(at + e);
+                    kind_text = match (i, e) {
+                        (0, e) => part.get(..e),
+                        (1, 0) => filter.first().copied(),
+                        _ => None,
+                    };
+                }
             }
             at += part.len();
         }
-        let parts = [base, "!"].into_iter().chain(filter.iter().copied());
-        let text = Text::concat(buffer, parts);
-        let shape = shape_of(text.as_str(), Some(bang), eq);
-        let kind = kind_of(text.as_str(), Some(bang), eq);
-        Scope {
-            text,
+        let shape = match eq {
+            _ if at == bang + 1 => Shape::Unfiltered,
+            Some(eq) if eq + 1 < at => Shape::Valued,
+            _ => Shape::Unvalued,
+        };
+        let kind = match (eq, kind_text) {
+            (None, _) => KindCode::Unvalued,
+            (Some(_), Some(kind)) => KindCode::of(kind),
+            // Found from the text below.
+            (Some(_), None) => KindCode::Other,
+        };
+        out.push(Scope {
+            text: Text::Inline(ArrayString::new()),
             bang: encode(Some(bang)),
             eq: encode(eq),
-            base_id: BaseId::of(base),
+            base_id,
             shape,
             kind,
+        });
+        let Some(scope) = out.last_mut() else {
+            return;
+        };
+        let parts = || [base, "!"].into_iter().chain(filter.iter().copied());
+        if let Text::Inline(inline) = &mut scope.text {
+            if !parts().all(|part| inline.try_push_str(part).is_ok()) {
+                buffer.clear();
+                parts().for_each(|part| buffer.push_str(part));
+                scope.text = Text::Shared(Arc::from(buffer.as_str()));
+            }
+        }
+        if let (Some(_), None) = (eq, kind_text) {
+            scope.kind = kind_of(scope.text.as_str(), Some(bang), eq);
         }
     }
 
@@ -683,7 +747,12 @@ mod tests {
             assert_eq!(scope.filter_kind_text(), Some("user"));
             assert_eq!(scope.filter_value(), Some(value.as_str()));
             let mut buffer = String::new();
-            let built = Scope::with_filter(&mut buffer, "read:users", &["user=", &value]);
+            let built = Scope::with_filter(
+                &mut buffer,
+                "read:users",
+                BaseId::of("read:users"),
+                &["user=", &value],
+            );
             assert_eq!(built, scope);
             assert_eq!(built.filter_value(), scope.filter_value());
             let joined = Scope::concat(&mut buffer, &["read:users", "!user=", &value]);

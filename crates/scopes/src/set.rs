@@ -123,7 +123,9 @@ impl ScopeSet {
     /// The scopes in `self` or `other`.
     pub fn union(&self, other: &ScopeSet) -> ScopeSet {
         let mut out = self.clone();
-        out.extend(other.iter().cloned());
+        out.sorted.extend_from_slice(other.as_slice());
+        out.sorted.sort_unstable();
+        out.sorted.dedup();
         out
     }
 

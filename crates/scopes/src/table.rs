@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::base_id::{self, BaseId};
 use crate::builtins::BUILTINS;
-use crate::scope::Scope;
+use crate::scope::{Scope, push_clone};
 
 /// One scope of the table.
 #[derive(Clone, Debug)]
@@ -70,7 +70,7 @@ pub struct ScopeTable {
     by_name: Vec<usize>,
     index: FxHashMap<Box<str>, usize>,
     /// The closure of the scopes that `self` stands for, as names, sorted.
-    self_closure: Vec<Box<str>>,
+    self_closure: Vec<Scope>,
     /// For each built-in name (by [`BaseId`]), its index in `entries`: found without hashing.
     builtin_at: [u8; base_id::COUNT],
 }
@@ -136,10 +136,10 @@ impl ScopeTable {
             });
         }
         table.compute_closures(0);
-        let mut self_closure: Vec<Box<str>> = SELF_SCOPES
+        let mut self_closure: Vec<Scope> = SELF_SCOPES
             .iter()
             .flat_map(|name| table.closure_names(name).into_iter().flatten())
-            .map(Box::from)
+            .map(Scope::lenient)
             .collect();
         self_closure.sort();
         self_closure.dedup();
@@ -233,6 +233,17 @@ impl ScopeTable {
         self.index.get(name).and_then(|i| self.entries.get(*i))
     }
 
+    /// The definition of `scope`'s base: by its id for a built-in name, else by name.
+    pub(crate) fn entry_of(&self, scope: &Scope) -> Option<&ScopeDefinition> {
+        if let Some(builtin) = scope.base_id().index() {
+            let at = self.builtin_at.get(builtin)?;
+            return self.entries.get(usize::from(*at));
+        }
+        self.index
+            .get(scope.base())
+            .and_then(|i| self.entries.get(*i))
+    }
+
     /// Whether `name` is a scope of the table (the metascopes `self`, `inherit` and
     /// `(no_scope)` are).
     pub fn contains(&self, name: &str) -> bool {
@@ -258,8 +269,8 @@ impl ScopeTable {
 
     /// The unfiltered scopes of `name`'s closure (itself and all transitive subscopes),
     /// sorted by name; `None` when the table has no such scope.
-    pub(crate) fn closure_scopes(&self, name: &str) -> Option<impl Iterator<Item = &Scope>> {
-        let entry = self.get(name)?;
+    pub(crate) fn closure_scopes(&self, scope: &Scope) -> Option<impl Iterator<Item = &Scope>> {
+        let entry = self.entry_of(scope)?;
         Some(
             entry
                 .closure
@@ -271,12 +282,14 @@ impl ScopeTable {
     /// Marks every scope of `name`'s closure in `marks` (indexed like the table).
     pub(crate) fn mark_closure(
         &self,
-        name: &str,
+        scope: &Scope,
         marks: &mut [bool],
     ) -> Result<(), crate::error::UnknownScope> {
-        let entry = self.get(name).ok_or_else(|| crate::error::UnknownScope {
-            name: name.to_owned(),
-        })?;
+        let entry = self
+            .entry_of(scope)
+            .ok_or_else(|| crate::error::UnknownScope {
+                name: scope.base().to_owned(),
+            })?;
         for at in &entry.closure {
             if let Some(mark) = marks.get_mut(*at) {
                 *mark = true;
@@ -295,11 +308,15 @@ impl ScopeTable {
 
     /// The unfiltered scopes marked in `marks`, sorted by name.
     pub(crate) fn marked_scopes(&self, marks: &[bool]) -> Vec<Scope> {
-        self.by_name
-            .iter()
-            .filter(|at| marks.get(**at).copied().unwrap_or(false))
-            .filter_map(|at| self.entries.get(*at).map(|e| e.scope.clone()))
-            .collect()
+        let mut out = Vec::with_capacity(marks.iter().filter(|m| **m).count());
+        for at in &self.by_name {
+            if marks.get(*at).copied().unwrap_or(false) {
+                if let Some(entry) = self.entries.get(*at) {
+                    push_clone(&mut out, &entry.scope);
+                }
+            }
+        }
+        out
     }
 
     /// The scopes whose closure contains `name` (itself excluded), in table order: the
@@ -310,7 +327,7 @@ impl ScopeTable {
             .unwrap_or_default()
     }
 
-    pub(crate) fn self_closure(&self) -> &[Box<str>] {
+    pub(crate) fn self_closure(&self) -> &[Scope] {
         &self.self_closure
     }
 }
