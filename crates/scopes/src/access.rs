@@ -106,7 +106,7 @@ pub fn has_need(
 
 /// What `have` holds of the need's base.
 #[inline]
-fn held_of<'a>(need: &Need<'_>, have: &'a ParsedScopes) -> Option<Filters<'a>> {
+pub(crate) fn held_of<'a>(need: &Need<'_>, have: &'a ParsedScopes) -> Option<Filters<'a>> {
     match need.id.is_builtin() {
         true => have.get_id(need.id),
         false => have.get(need.base),

@@ -4,7 +4,9 @@
 
 use std::borrow::Cow;
 
-use crate::access::{Grant, check_need};
+use arrayvec::ArrayVec;
+
+use crate::access::{Grant, check_need, held_of};
 use crate::base_id::BaseId;
 use crate::error::{CheckError, DecisionError};
 use crate::membership::GroupMembership;
@@ -60,17 +62,6 @@ impl<'a> Target<'a> {
             kind: "service",
             value: Cow::Borrowed(name),
         }
-    }
-
-    /// `required!kind=value` (built in `buffer` if it is too long to be stored inline).
-    /// `required` is a table name, so it has no `!`.
-    fn filtered(&self, buffer: &mut String, required: &str) -> Scope {
-        Scope::with_filter(
-            buffer,
-            required,
-            BaseId::of(required),
-            &[self.kind, "=", &self.value],
-        )
     }
 }
 
@@ -156,10 +147,17 @@ pub fn decide<'a>(
     requirement: &'a Requirement<'a>,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Decision, DecisionError> {
-    if let Some(invalid) = requirement.scopes.iter().find(|s| !table.contains(s)) {
-        return Err(DecisionError::InvalidRequiredScope {
-            scope: (*invalid).to_owned(),
-        });
+    // The ids of the required bases, found once (the first few are kept; requirements are
+    // short).
+    let mut ids: ArrayVec<BaseId, 8> = ArrayVec::new();
+    for scope in requirement.scopes {
+        let id = BaseId::of(scope);
+        if !id.is_builtin() && !table.contains(scope) {
+            return Err(DecisionError::InvalidRequiredScope {
+                scope: (*scope).to_owned(),
+            });
+        }
+        let _ = ids.try_push(id);
     }
     let Some(have) = caller else {
         return Ok(Decision {
@@ -172,9 +170,14 @@ pub fn decide<'a>(
     };
     // Each alternative in order, with the target's filter, checked in parts: the filtered
     // scope is only written out for the answer.
-    let need_of = |scope: &'a str| match &requirement.target {
-        Some(target) => Need::on(scope, target.kind, &target.value),
-        None => Need::base(scope),
+    let needs = || {
+        requirement.scopes.iter().enumerate().map(|(i, scope)| {
+            let id = ids.get(i).copied().unwrap_or_else(|| BaseId::of(scope));
+            match &requirement.target {
+                Some(target) => Need::on_id(scope, id, target.kind, &target.value),
+                None => Need::on_id(scope, id, "", ""),
+            }
+        })
     };
     if let (Some(target), Some(first)) = (&requirement.target, requirement.scopes.first()) {
         if target.value.is_empty() {
@@ -185,8 +188,7 @@ pub fn decide<'a>(
             .into());
         }
     }
-    for scope in requirement.scopes {
-        let need = need_of(scope);
+    for need in needs() {
         if let Some(grant) = check_need(&need, have, requirement.post_filter, groups)? {
             let required = match &grant {
                 Grant::Exact { held } => held.clone(),
@@ -201,48 +203,47 @@ pub fn decide<'a>(
     }
 
     let mut buffer = String::new();
-    let required: Vec<Scope> = requirement
-        .scopes
-        .iter()
-        .map(|scope| need_of(scope).to_scope())
-        .collect();
-    let held_bases: Vec<&str> = requirement
-        .scopes
-        .iter()
-        .copied()
-        .filter(|base| have.contains_base(base))
-        .collect();
-    let (status, message) = if requirement.target.is_some() && !held_bases.is_empty() {
-        (404, NOT_FOUND.to_owned())
-    } else {
-        (
-            403,
-            format!(
-                "Action is not authorized with current scopes; requires any of [{}]",
-                requirement.scopes.join(", ")
-            ),
-        )
-    };
-    let held_count = held_bases
-        .iter()
-        .map(|base| match have.get(base) {
-            Some(Filters::Some(values)) => values.scopes().len(),
-            _ => 1,
-        })
-        .sum();
-    let mut held_for_other_resources: Vec<Scope> = Vec::with_capacity(held_count);
-    for base in &held_bases {
-        match have.get(base) {
-            Some(Filters::Some(values)) => {
-                held_for_other_resources.extend_from_slice(values.scopes())
+    // The target's filter text, written once for every scope of the explanation.
+    let filter = requirement
+        .target
+        .as_ref()
+        .map(|target| [target.kind, "=", &target.value].concat());
+    let mut required: Vec<Scope> = Vec::with_capacity(requirement.scopes.len());
+    let mut held_for_other_resources: Vec<Scope> = Vec::with_capacity(2 * requirement.scopes.len());
+    let mut any_held = false;
+    for need in needs() {
+        match &filter {
+            Some(filter) => {
+                Scope::push_with_filter(&mut required, &mut buffer, need.base, need.id, &[filter])
             }
-            Some(Filters::All) => held_for_other_resources.push(Scope::lenient(base)),
+            None => required.push(Scope::lenient(need.base)),
+        }
+        match held_of(&need, have) {
+            Some(Filters::Some(values)) => {
+                held_for_other_resources.extend_from_slice(values.scopes());
+                any_held = true;
+            }
+            Some(Filters::All) => {
+                held_for_other_resources.push(Scope::lenient(need.base_name()));
+                any_held = true;
+            }
             None => {}
         }
     }
+    let (status, message) = if requirement.target.is_some() && any_held {
+        (404, NOT_FOUND.to_owned())
+    } else {
+        (403, not_authorized(requirement.scopes))
+    };
     held_for_other_resources.sort_unstable();
     held_for_other_resources.dedup();
-    let fix = fix_for(table, requirement, &required, &mut buffer);
+    let fix = fix_for(
+        table,
+        requirement,
+        filter.as_deref(),
+        &required,
+        &mut buffer,
+    );
     Ok(Decision {
         status,
         message: Some(message),
@@ -254,9 +255,26 @@ pub fn decide<'a>(
     })
 }
 
+/// JupyterHub's 403 message listing the alternatives.
+fn not_authorized(scopes: &[&str]) -> String {
+    const HEAD: &str = "Action is not authorized with current scopes; requires any of [";
+    let mut message =
+        String::with_capacity(HEAD.len() + 1 + scopes.iter().map(|s| s.len() + 2).sum::<usize>());
+    message.push_str(HEAD);
+    for (i, scope) in scopes.iter().enumerate() {
+        if i > 0 {
+            message.push_str(", ");
+        }
+        message.push_str(scope);
+    }
+    message.push(']');
+    message
+}
+
 fn fix_for(
     table: &ScopeTable,
     requirement: &Requirement<'_>,
+    filter: Option<&str>,
     required: &[Scope],
     buffer: &mut String,
 ) -> Fix {
@@ -264,17 +282,30 @@ fn fix_for(
         .first()
         .cloned()
         .unwrap_or_else(|| Scope::lenient(""));
-    let first_base = requirement.scopes.first().copied().unwrap_or_default();
-    let ancestors = table.ancestors(first_base);
-    let mut or_any_of: Vec<Scope> = Vec::with_capacity(required.len() + ancestors.len());
+    let mut or_any_of: Vec<Scope> = Vec::with_capacity(required.len() + 4);
     or_any_of.extend_from_slice(required.get(1..).unwrap_or_default());
-    for ancestor in ancestors {
-        let scope = match &requirement.target {
-            Some(target) => target.filtered(buffer, ancestor),
-            None => Scope::lenient(ancestor),
-        };
-        if !or_any_of.contains(&scope) {
-            or_any_of.push(scope);
+    // The first required scope names the base whose broader scopes also grant it.
+    for ancestor in required
+        .first()
+        .into_iter()
+        .flat_map(|first| table.ancestor_scopes(first))
+    {
+        let at = or_any_of.len();
+        match filter {
+            Some(filter) => Scope::push_with_filter(
+                &mut or_any_of,
+                buffer,
+                ancestor.as_str(),
+                ancestor.base_id(),
+                &[filter],
+            ),
+            None => or_any_of.extend_from_slice(std::slice::from_ref(ancestor)),
+        }
+        // Keep it only if it is new.
+        if let Some((added, before)) = or_any_of.split_last() {
+            if before.get(..at).unwrap_or_default().contains(added) {
+                or_any_of.pop();
+            }
         }
     }
     let mut text = String::with_capacity(

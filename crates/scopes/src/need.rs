@@ -44,8 +44,18 @@ impl<'a> Need<'a> {
     /// `("server", "alice/x")`, `("group", "g1")`, `("service", "s")`. An empty kind means
     /// no filter, as in JupyterHub.
     pub fn on(base: &'a str, kind: &'a str, value: &'a str) -> Need<'a> {
+        Need::on_id(base, BaseId::of(base), kind, value)
+    }
+
+    /// [`Need::on`], with the base's id already known.
+    pub(crate) fn on_id(base: &'a str, id: BaseId, kind: &'a str, value: &'a str) -> Need<'a> {
+        debug_assert_eq!(id, BaseId::of(base));
         if kind.is_empty() {
-            return Need::base(base);
+            return Need {
+                base,
+                id,
+                filter: None,
+            };
         }
         let code = KindCode::of(kind);
         let user = match code {
@@ -54,7 +64,7 @@ impl<'a> Need<'a> {
         };
         Need {
             base,
-            id: BaseId::of(base),
+            id,
             filter: Some(NeedFilter {
                 kind,
                 code,
@@ -85,10 +95,18 @@ impl<'a> Need<'a> {
 
     /// The requirement as a scope: `base`, or `base!kind=value`.
     pub fn to_scope(&self) -> Scope {
+        let mut out = Vec::with_capacity(1);
+        self.push_scope(&mut out, &mut String::new());
+        out.pop().unwrap_or_else(|| Scope::lenient(self.base))
+    }
+
+    /// [`Need::to_scope`], built in place at the end of `out` (a long text in `buffer`).
+    pub(crate) fn push_scope(&self, out: &mut Vec<Scope>, buffer: &mut String) {
         match self.filter {
-            None => Scope::lenient(self.base),
-            Some(filter) => Scope::with_filter(
-                &mut String::new(),
+            None => out.push(Scope::lenient(self.base)),
+            Some(filter) => Scope::push_with_filter(
+                out,
+                buffer,
                 self.base,
                 self.id,
                 &[filter.kind, "=", filter.value],

@@ -341,23 +341,11 @@ impl Scope {
         Scope::concat(&mut String::new(), &[base, "!", kind.as_str(), "=", value])
     }
 
-    /// `base!filter`, with the filter given in parts. `base` must be a name without `!` (a
-    /// table name) and `base_id` its id, which spares scanning and looking it up. A long result
-    /// is built in `buffer` (reused between calls), so that the scope costs at most one
-    /// allocation.
-    pub(crate) fn with_filter(
-        buffer: &mut String,
-        base: &str,
-        base_id: BaseId,
-        filter: &[&str],
-    ) -> Scope {
-        let mut out = Vec::with_capacity(1);
-        Scope::push_with_filter(&mut out, buffer, base, base_id, filter);
-        out.pop().unwrap_or_else(|| Scope::lenient(""))
-    }
-
-    /// [`Scope::with_filter`], built in place at the end of `out`: the text is written straight
-    /// into the vector's memory. Built aside and moved in, a fresh inline text is read back
+    /// `base!filter`, with the filter given in parts, built in place at the end of `out`.
+    /// `base` must be a name without `!` (a table name) and `base_id` its id, which spares
+    /// scanning and looking it up. A long text is built in `buffer` (reused between calls), so
+    /// that the scope costs at most one allocation. The text is written straight into the
+    /// vector's memory. Built aside and moved in, a fresh inline text is read back
     /// in wider words than it was written in, which stalls on store forwarding (that was most
     /// of an expansion's time).
     pub(crate) fn push_with_filter(
@@ -747,12 +735,15 @@ mod tests {
             assert_eq!(scope.filter_kind_text(), Some("user"));
             assert_eq!(scope.filter_value(), Some(value.as_str()));
             let mut buffer = String::new();
-            let built = Scope::with_filter(
+            let mut out = Vec::new();
+            Scope::push_with_filter(
+                &mut out,
                 &mut buffer,
                 "read:users",
                 BaseId::of("read:users"),
                 &["user=", &value],
             );
+            let built = out.remove(0);
             assert_eq!(built, scope);
             assert_eq!(built.filter_value(), scope.filter_value());
             let joined = Scope::concat(&mut buffer, &["read:users", "!user=", &value]);

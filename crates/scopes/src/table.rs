@@ -319,6 +319,14 @@ impl ScopeTable {
         out
     }
 
+    /// [`ScopeTable::ancestors`] of `scope`'s base, as the table's unfiltered scopes.
+    pub(crate) fn ancestor_scopes(&self, scope: &Scope) -> impl Iterator<Item = &Scope> {
+        self.entry_of(scope)
+            .into_iter()
+            .flat_map(|entry| entry.ancestors.iter())
+            .filter_map(|at| self.entries.get(*at).map(|e| &e.scope))
+    }
+
     /// The scopes whose closure contains `name` (itself excluded), in table order: the
     /// broader scopes that would also grant it.
     pub fn ancestors(&self, name: &str) -> Vec<&str> {
