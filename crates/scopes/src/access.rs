@@ -82,7 +82,23 @@ pub fn has_scope(
 ///
 /// The same steps as [`check_need`], without recording how access was granted: the yes/no
 /// is what every request asks, so it stays small enough to inline.
+#[inline]
 pub fn has_need(
+    need: &Need<'_>,
+    have: &ParsedScopes,
+    post_filter: bool,
+    groups: Option<&dyn GroupMembership>,
+) -> Result<bool, CheckError> {
+    match have.quick_answer(need, post_filter, groups.is_some()) {
+        Some(answer) => Ok(answer),
+        None => has_need_in_general(need, have, post_filter, groups),
+    }
+}
+
+/// [`has_need`] when the quick answer does not settle it: kept out of line, so that the
+/// quick path needs no stack frame.
+#[inline(never)]
+fn has_need_in_general(
     need: &Need<'_>,
     have: &ParsedScopes,
     post_filter: bool,

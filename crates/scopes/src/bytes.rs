@@ -8,6 +8,7 @@ const ONES: u64 = u64::from_le_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
 
 /// Eight bytes as a little-endian word (one load); 0 if `chunk` is not eight bytes long.
+#[inline]
 pub(crate) fn load_word(chunk: &[u8]) -> u64 {
     <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes)
 }
@@ -35,6 +36,7 @@ pub(crate) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
 }
 
 /// Four bytes of `bytes` at `at` as a word; 0 past the end.
+#[inline]
 fn load4(bytes: &[u8], at: usize) -> u32 {
     bytes
         .get(at..at + 4)
@@ -43,6 +45,7 @@ fn load4(bytes: &[u8], at: usize) -> u32 {
 }
 
 /// Eight bytes of `bytes` at `at` as a word; 0 past the end.
+#[inline]
 fn load8(bytes: &[u8], at: usize) -> u64 {
     bytes.get(at..at + 8).map_or(0, load_word)
 }

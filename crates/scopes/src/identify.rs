@@ -1,6 +1,7 @@
 //! The scopes that identify an owner, and the scopes that give access to what an OAuth client
 //! belongs to (JupyterHub's `identify_scopes` and `access_scopes`).
 
+use crate::base_id::BaseId;
 use crate::expand::{ClientTarget, OAuthClient, Owner};
 use crate::parsed::ScopeSet;
 use crate::scope::Scope;
@@ -8,18 +9,24 @@ use crate::scope::Scope;
 /// The scopes that let an owner read its own identity: a user's name and groups, a service's
 /// name. Without an owner, the raw `!user` forms that OAuth requests carry.
 pub fn identify_scopes(owner: Option<Owner<'_>>) -> ScopeSet {
-    let texts = match owner {
-        None => vec![
-            "read:users:groups!user".to_owned(),
-            "read:users:name!user".to_owned(),
-        ],
-        Some(Owner::User(name)) => vec![
-            format!("read:users:groups!user={name}"),
-            format!("read:users:name!user={name}"),
-        ],
-        Some(Owner::Service(name)) => vec![format!("read:services:name!service={name}")],
+    let mut buffer = String::new();
+    let mut scopes = Vec::with_capacity(2);
+    let mut push = |base: &str, filter: &[&str]| {
+        Scope::push_with_filter(&mut scopes, &mut buffer, base, BaseId::of(base), filter);
     };
-    texts.into_iter().map(Scope::lenient).collect()
+    match owner {
+        None => {
+            push("read:users:groups", &["user"]);
+            push("read:users:name", &["user"]);
+        }
+        Some(Owner::User(name)) => {
+            push("read:users:groups", &["user=", name]);
+            push("read:users:name", &["user=", name]);
+        }
+        Some(Owner::Service(name)) => push("read:services:name", &["service=", name]),
+    }
+    // In code-point order already: `read:users:groups` sorts before `read:users:name`.
+    ScopeSet::from_vec(scopes)
 }
 
 /// What to compute access scopes for.

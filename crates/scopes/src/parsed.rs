@@ -10,7 +10,7 @@
 use crate::base_id::{self, BaseId, NAMES};
 use crate::bytes::short_eq;
 use crate::error::ParseError;
-use crate::need::NeedFilter;
+use crate::need::{Need, NeedFilter};
 use crate::scope::{KindCode, Scope, Shape, push_clone};
 pub use crate::set::ScopeSet;
 use std::cmp::Ordering;
@@ -411,6 +411,55 @@ impl ParsedScopes {
         self.runs.get(at).map(|run| self.filters(run))
     }
 
+    /// The answer to `need` when it can be settled from the base's slot and a short run of
+    /// user, server, group or service filters, without membership information: the common
+    /// case, kept small enough to stay in registers. `None` sends the caller down the general
+    /// path ([`crate::check_need`]), which gives the same answer in every case this one does.
+    #[inline(always)]
+    pub(crate) fn quick_answer(
+        &self,
+        need: &Need<'_>,
+        post_filter: bool,
+        membership: bool,
+    ) -> Option<bool> {
+        let BaseSlot(slot) = *self.by_id.get(need.id.index()?)?;
+        if slot & BaseSlot::ALL != 0 {
+            return Some(true);
+        }
+        if slot == 0 {
+            return self.indexed.then_some(false);
+        }
+        let filter = need.filter.as_ref()?;
+        if post_filter || slot & BaseSlot::NO_VALUES != 0 || filter.code == KindCode::Other {
+            return None;
+        }
+        let start = (slot & 0xFFFF) as usize;
+        let len = ((slot >> 16) & BaseSlot::MAX_LEN as u32) as usize;
+        if len > 8 {
+            return None;
+        }
+        let scopes = self.scopes.get(start..start + len)?;
+        let value = filter.value.as_bytes();
+        let owner = filter.user.as_bytes();
+        let owner_counts = filter.code == KindCode::Server;
+        let mut groups_held = false;
+        for scope in scopes {
+            let code = scope.kind_code();
+            if code == filter.code || (owner_counts && code == KindCode::User) {
+                let held = scope.filter_value().unwrap_or_default().as_bytes();
+                let wanted = if code == filter.code { value } else { owner };
+                if short_eq(held, wanted) {
+                    return Some(true);
+                }
+            }
+            groups_held |= code == KindCode::Group;
+        }
+        // A held group may still have the user as a member.
+        let groups_matter =
+            membership && groups_held && matches!(filter.code, KindCode::User | KindCode::Server);
+        (!groups_matter).then_some(false)
+    }
+
     /// What is held of the built-in base `id`, if anything.
     #[inline(always)]
     pub(crate) fn get_id(&self, id: BaseId) -> Option<Filters<'_>> {
@@ -739,8 +788,8 @@ fn is_reduced(sorted: &[Scope]) -> bool {
         && sorted.windows(2).all(|pair| match pair {
             [a, b] => {
                 well_formed(b)
-                    && a.base() <= b.base()
-                    && !(a.as_str().len() == a.base().len() && a.base() == b.base())
+                    && scope_base_order(a, b).is_le()
+                    && !(a.shape() == Shape::Unfiltered && same_scope_base(a, b))
             }
             _ => true,
         })

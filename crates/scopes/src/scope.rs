@@ -208,6 +208,7 @@ impl Text {
         Text::Shared(Arc::from(buffer.as_str()))
     }
 
+    #[inline]
     fn as_str(&self) -> &str {
         match self {
             Text::Inline(text) => text.as_str(),
@@ -276,6 +277,7 @@ impl Scope {
         locate(self.as_str())
     }
 
+    #[inline]
     fn bang(&self) -> Option<usize> {
         match self.bang {
             NONE => None,
@@ -284,6 +286,7 @@ impl Scope {
         }
     }
 
+    #[inline]
     fn eq(&self) -> Option<usize> {
         match self.eq {
             NONE => None,
@@ -430,16 +433,19 @@ impl Scope {
     }
 
     /// Which built-in name the base is ([`BaseId::OTHER`] if none).
+    #[inline]
     pub(crate) fn base_id(&self) -> BaseId {
         self.base_id
     }
 
     /// The shape of the filter.
+    #[inline]
     pub(crate) fn shape(&self) -> Shape {
         self.shape
     }
 
     /// The kind of the filter, when it has a `=`.
+    #[inline]
     pub(crate) fn kind_code(&self) -> KindCode {
         self.kind
     }
@@ -469,11 +475,13 @@ impl Scope {
     }
 
     /// The whole scope text, exactly as given.
+    #[inline]
     pub fn as_str(&self) -> &str {
         self.text.as_str()
     }
 
     /// The part before the first `!`: the scope name.
+    #[inline]
     pub fn base(&self) -> &str {
         let text = self.as_str();
         match self.bang() {
@@ -483,6 +491,7 @@ impl Scope {
     }
 
     /// The text after the first `!` (JupyterHub's `filter_`); `""` when there is none.
+    #[inline]
     pub fn filter_text(&self) -> &str {
         match self.bang() {
             Some(bang) => self.as_str().get(bang + 1..).unwrap_or_default(),
@@ -522,6 +531,7 @@ impl Scope {
     }
 
     /// The filter's value (after `=`), when the filter has a `=`.
+    #[inline]
     pub fn filter_value(&self) -> Option<&str> {
         self.as_str().get(self.eq()? + 1..)
     }
