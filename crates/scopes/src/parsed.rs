@@ -4,8 +4,10 @@
 //!
 //! [`ParsedScopes`] does not copy strings into maps. It keeps the scopes sorted by base (then
 //! text), so the scopes of one base form a contiguous run, and an index of those runs sorted by
-//! base. Looking up a base is a binary search; looking up `kind=value` within it is another;
-//! nothing allocates. Intersections walk two such indexes side by side.
+//! base. A built-in base is found in one packed word per name ([`BaseSlot`]); any other base
+//! by a binary search over the runs; `kind=value` within a run by a scan or a binary search.
+//! Nothing allocates. Intersections walk two sets' runs side by side, and a set already in
+//! order is walked as it is, without an index ([`set_runs`]).
 
 use crate::base_id::{self, BaseId, NAMES};
 use crate::bytes::short_eq;
@@ -556,13 +558,17 @@ fn index_runs(scopes: &[Scope]) -> Result<Vec<Run>, Unindexable> {
     for (at, scope) in scopes.iter().enumerate() {
         let (id, shape) = (scope.base_id(), scope.shape());
         let last = runs.last_mut();
+        let first_of = |run: &Run| scopes.get(run.start);
         let held = match last {
-            Some(run) if same_base(scope, run, scopes) => {
+            Some(run) if first_of(run).is_some_and(|first| same_scope_base(scope, first)) => {
                 run.end = at + 1;
                 run.held
             }
             last => {
-                if last.is_some_and(|run| base_order(scope, run, scopes).is_lt()) {
+                let before = |run: &Run| {
+                    first_of(run).is_some_and(|first| scope_base_order(scope, first).is_lt())
+                };
+                if last.is_some_and(|run| before(run)) {
                     return Err(Unindexable::Unsorted);
                 }
                 let held = match shape {
@@ -585,30 +591,6 @@ fn index_runs(scopes: &[Scope]) -> Result<Vec<Run>, Unindexable> {
         }
     }
     Ok(runs)
-}
-
-/// The base of `run`'s first scope.
-fn first_base<'a>(run: &Run, scopes: &'a [Scope]) -> &'a str {
-    scopes.get(run.start).map_or("", Scope::base)
-}
-
-/// Whether `scope` belongs to `run`: by id when either is a built-in name, else by text.
-fn same_base(scope: &Scope, run: &Run, scopes: &[Scope]) -> bool {
-    let id = scope.base_id();
-    if id.is_builtin() || run.id.is_builtin() {
-        return id == run.id;
-    }
-    short_eq(scope.base().as_bytes(), first_base(run, scopes).as_bytes())
-}
-
-/// How the base of `scope` orders against `run`'s: by id when both are built-in names (ids
-/// order as names), else by text.
-fn base_order(scope: &Scope, run: &Run, scopes: &[Scope]) -> Ordering {
-    let id = scope.base_id();
-    if id.is_builtin() && run.id.is_builtin() {
-        return id.cmp(&run.id);
-    }
-    scope.base().cmp(first_base(run, scopes))
 }
 
 /// [`index_runs`], sorting `scopes` first if they are not in (base, text) order.
@@ -641,7 +623,7 @@ fn unparse_run(run: &[Scope], held: Held, out: &mut Vec<Scope>) {
     }
 }
 
-/// One base of a parsed form, borrowed: its id, its name, its scopes and what they hold.
+/// One base of a parsed form, borrowed: its id, its scopes and what they hold.
 #[derive(Clone, Copy)]
 pub(crate) struct BaseRun<'a> {
     pub(crate) id: BaseId,
