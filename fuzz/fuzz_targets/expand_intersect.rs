@@ -20,12 +20,14 @@
 //!    `has_scope(s, parse(b))`, with the same membership), except a scope with an empty filter
 //!    kind (`x!=v`), which `has_scope` reads as unfiltered, as JupyterHub does;
 //!    `intersect(a, a) == reduce(a)`; intersecting with every table scope unfiltered keeps
-//!    exactly `reduce(a)`'s table scopes; membership information never removes a scope;
+//!    exactly `reduce(a)`'s table scopes; membership information never removes a scope; the
+//!    allocation-free walk of `intersect` equals `intersect_parsed` on the parsed forms;
 //! 4. reduction: `reduce_scopes(x)` fails exactly when `ParsedScopes::parse(x)` does; otherwise
 //!    it has the same parsed form as `x` (`parse(reduce(x)).unparse() == parse(x).unparse()
 //!    == reduce(x)`), is idempotent, and `has_scope` answers the same on
 //!    `x` and `reduce(x)` (result or error) for a sample of required scopes, with and without
-//!    `post_filter` and membership;
+//!    `post_filter` and membership, and the same as `check` (which says how access was
+//!    granted, by another path);
 //! 5. `decide` allows a request exactly when `has_scope` grants one of its required scopes on
 //!    the target.
 #![no_main]
@@ -37,7 +39,8 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use scopes::{
     ClientTarget, GroupMembership, OAuthClient, Owner, ParsedScopes, Requirement, Scope,
-    ScopeSet, ScopeTable, Target, decide, has_scope, intersect, reduce_scopes,
+    ScopeSet, ScopeTable, Target, check, decide, has_scope, intersect, intersect_parsed,
+    reduce_scopes,
 };
 
 static TABLE: LazyLock<ScopeTable> = LazyLock::new(ScopeTable::jupyterhub);
@@ -226,6 +229,13 @@ fn check_intersect(a: &ScopeSet, b: &ScopeSet) {
             panic!("intersect failed on sets that parse: {a:?} {b:?}");
         };
         assert_eq!(ab.scopes, ba.scopes, "not commutative ({}): {a:?} {b:?}", groups.is_some());
+        // The walk of sets in code-point order agrees with meeting their parsed forms.
+        assert_eq!(
+            ab,
+            intersect_parsed(&pa, &pb, groups),
+            "walked != indexed ({}): {a:?} {b:?}",
+            groups.is_some()
+        );
         for warning in ab.warnings.iter().chain(&ba.warnings) {
             let _ = warning.to_string();
         }
@@ -292,10 +302,17 @@ fn check_reduce(x: &ScopeSet, samples: &[(String, bool)]) {
     assert_eq!(reduce_scopes(&reduced).as_ref(), Ok(&reduced), "{x:?}");
     for (required, post_filter) in samples {
         for groups in memberships() {
+            let answer = has_scope(required, &parsed, *post_filter, groups);
             assert_eq!(
-                has_scope(required, &parsed, *post_filter, groups),
+                answer,
                 has_scope(required, &parsed_reduced, *post_filter, groups),
                 "{required:?} on {x:?} vs {reduced:?}"
+            );
+            // The yes/no (with its quick path) agrees with the check that explains.
+            assert_eq!(
+                answer,
+                check(required, &parsed, *post_filter, groups).map(|grant| grant.is_some()),
+                "has_scope vs check: {required:?} on {x:?}"
             );
         }
     }
