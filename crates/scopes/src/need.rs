@@ -42,7 +42,9 @@ impl<'a> Need<'a> {
 
     /// `base` on one resource, named as a filter names it: `("user", "alice")`,
     /// `("server", "alice/x")`, `("group", "g1")`, `("service", "s")`. An empty kind means
-    /// no filter, as in JupyterHub.
+    /// no filter, as in JupyterHub. `base` is a scope name (no `!`) and `kind` a filter kind
+    /// (no `=`); the value may hold anything. The need is then the one [`Need::parse`] reads
+    /// from `base!kind=value`.
     pub fn on(base: &'a str, kind: &'a str, value: &'a str) -> Need<'a> {
         Need::on_id(base, BaseId::of(base), kind, value)
     }
@@ -128,7 +130,26 @@ pub(crate) fn split_at_byte(text: &str, byte: u8) -> (&str, &str) {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn built_needs_are_the_parsed_joined_scope(
+            base in "[a-z:!]{0,12}".prop_map(|b| b.replace('!', "")),
+            kind in "(user|server|group|service|x|)",
+            value in "[a-z/=!]{1,8}",
+        ) {
+            let joined = format!("{base}!{kind}={value}");
+            let built = Need::on(&base, &kind, &value);
+            prop_assert_eq!(Need::parse(&joined).unwrap(), built);
+            if !kind.is_empty() {
+                let scope = built.to_scope();
+                prop_assert_eq!(scope.as_str(), joined.as_str());
+            }
+        }
+    }
 
     #[test]
     fn parsed_and_built_needs_agree() {
