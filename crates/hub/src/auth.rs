@@ -6,9 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::http::HeaderMap;
 use roles::{Holder, Role};
-use scopes::{
-    ClientTarget, Decision, OAuthClient, Owner, ParsedScopes, Requirement, Scope, Target,
-};
+use scopes::{Decision, OAuthClient, Owner, ParsedScopes, Requirement, Scope, Target};
 use serde_json::Value;
 use store::Tx;
 use time::OffsetDateTime;
@@ -17,6 +15,7 @@ use tokens::{EffectiveScopes, HeldRole, RequestFacts, RoleSource, TokenFacts, To
 use crate::cache::TokenKey;
 use crate::error::ApiError;
 use crate::membership::TxMembership;
+use crate::oauth::clients::{ClientOwner, client_owner, scope_client};
 use crate::state::AppState;
 
 /// The owner of the calling token.
@@ -66,6 +65,8 @@ pub struct Caller {
     pub effective: EffectiveScopes,
     /// The effective scopes, parsed for decisions.
     pub parsed: ParsedScopes,
+    /// What the token's OAuth client belongs to ([`token_client`]).
+    pub client: Option<ClientOwner>,
     /// What the token is remembered under ([`crate::cache`]).
     pub key: TokenKey,
     /// The caller widened to read itself ([`Caller::identified`]), made on first use.
@@ -220,6 +221,7 @@ fn caller_for(
         store::Owner::Service(name) => Principal::Service(name.clone()),
     };
     let facts = OwnerFacts::load(state, tx, &principal)?;
+    let client = token_client(tx, &token.client_id)?;
     let membership = TxMembership::new(tx);
     if let Principal::User(name) = &principal {
         membership.remember(name, facts.groups().iter().cloned());
@@ -230,7 +232,14 @@ fn caller_for(
         .map_err(|error| refused_token(&error.to_string()))
         .and_then(|role_scopes| {
             facts
-                .token_scopes(table, &principal, &role_scopes, &token, &membership)
+                .token_scopes(
+                    table,
+                    &principal,
+                    &role_scopes,
+                    &token,
+                    scope_client(&token.client_id, client.as_ref()),
+                    &membership,
+                )
                 .map_err(|error| refused_token(&error.to_string()))
         })?;
     let parsed = ParsedScopes::from_set(effective.scopes.clone())
@@ -241,6 +250,7 @@ fn caller_for(
         facts,
         effective,
         parsed,
+        client,
         key,
         identified: OnceLock::new(),
     })
@@ -374,6 +384,7 @@ impl OwnerFacts {
         principal: &Principal,
         role_scopes: &scopes::ScopeSet,
         token: &store::Token,
+        client: OAuthClient<'_>,
         groups: &dyn scopes::GroupMembership,
     ) -> Result<EffectiveScopes, tokens::TokenScopeError> {
         let token_scopes: Vec<Scope> = token.scopes.iter().map(Scope::lenient).collect();
@@ -382,7 +393,7 @@ impl OwnerFacts {
             owner_role_scopes: role_scopes,
             direct_share_scopes: self.direct_share_scopes.iter().map(Vec::as_slice).collect(),
             token_scopes: &token_scopes,
-            client: client_of(&token.client_id),
+            client,
         };
         tokens::effective_scopes(table, &facts, Some(groups))
     }
@@ -433,14 +444,23 @@ fn refused_token(reason: &str) -> ApiError {
     ApiError::forbidden(format!("This token's scopes cannot be resolved: {reason}"))
 }
 
-/// The OAuth client of a token, from its identifier (`jupyterhub`, `service-NAME`, or a
-/// server's `jupyterhub-user-...`).
-pub fn client_of(identifier: &str) -> OAuthClient<'_> {
-    let target = match identifier.strip_prefix("service-") {
-        Some(service) => ClientTarget::Service(service),
-        None => ClientTarget::Hub,
-    };
-    OAuthClient { identifier, target }
+/// What the OAuth client that issued a token belongs to: nothing for the hub's own client
+/// (`jupyterhub`), a service for `service-NAME`, and for a server's client
+/// (`jupyterhub-user-...`) the server whose recorded client id it is (read from the
+/// database). JupyterHub resolves a token's bare `!server` and its access scope against
+/// that server (`get_scopes_for(token)` with `orm_object.oauth_client`).
+///
+/// # Errors
+///
+/// Database failures.
+pub fn token_client(tx: &mut Tx<'_>, identifier: &str) -> Result<Option<ClientOwner>, ApiError> {
+    if identifier == OAuthClient::HUB.identifier {
+        return Ok(None);
+    }
+    if let Some(service) = identifier.strip_prefix("service-") {
+        return Ok(Some(ClientOwner::Service(service.to_owned())));
+    }
+    Ok(client_owner(tx, identifier)?)
 }
 
 impl Caller {
@@ -535,7 +555,7 @@ impl Caller {
                 .collect(),
             kind: self.kind(),
             token_scopes: &token_scopes,
-            client: client_of(&self.token.client_id),
+            client: scope_client(&self.token.client_id, self.client.as_ref()),
             requirement,
         };
         match tokens::explain(&state.config.scope_table, &facts, membership) {

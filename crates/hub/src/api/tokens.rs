@@ -15,10 +15,11 @@ use tokens::TokenRequest;
 
 use super::guard::{self, Need};
 use super::request::json_body;
-use crate::auth::{OwnerFacts, Principal};
+use crate::auth::{OwnerFacts, Principal, token_client};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::membership::TxMembership;
 use crate::models::token_model;
+use crate::oauth::clients::{ClientOwner, scope_client};
 use crate::state::{AppState, SharedState};
 
 /// A token's effective scopes (`get_scopes_for(token)`), for its model.
@@ -29,9 +30,11 @@ fn token_scopes(
     facts: &OwnerFacts,
     owner_role_scopes: &scopes::ScopeSet,
     token: &Token,
+    client: Option<&ClientOwner>,
 ) -> Vec<String> {
     let table = &state.config.scope_table;
-    match facts.token_scopes(table, owner, owner_role_scopes, token, membership) {
+    let client = scope_client(&token.client_id, client);
+    match facts.token_scopes(table, owner, owner_role_scopes, token, client, membership) {
         Ok(effective) => effective.scopes.texts().map(str::to_owned).collect(),
         Err(error) => {
             tracing::warn!(%error, token = %token.api_id(), "token scopes cannot be computed");
@@ -62,9 +65,26 @@ fn models(
         .unwrap_or_default();
     // Most tokens share a client (the hub's own): look each client up once.
     let mut descriptions: HashMap<&str, String> = HashMap::new();
+    let mut clients: HashMap<&str, Option<ClientOwner>> = HashMap::new();
     let mut out = Vec::with_capacity(tokens.len());
     for token in tokens {
-        let scopes = token_scopes(state, membership, owner, &facts, &role_scopes, token);
+        let client = match clients.get(token.client_id.as_str()) {
+            Some(client) => client.clone(),
+            None => {
+                let found = token_client(&mut **membership.tx()?, &token.client_id)?;
+                clients.insert(&token.client_id, found.clone());
+                found
+            }
+        };
+        let scopes = token_scopes(
+            state,
+            membership,
+            owner,
+            &facts,
+            &role_scopes,
+            token,
+            client.as_ref(),
+        );
         let description = match descriptions.get(token.client_id.as_str()) {
             Some(description) => description.clone(),
             None => {

@@ -582,3 +582,72 @@ fn a_users_own_server_needs_no_confirmation_and_others_are_refused() {
         "access:servers!server=alice/ read:users:groups!user read:users:name!user"
     );
 }
+
+#[test]
+fn a_server_clients_token_resolves_bare_server_filters_and_gains_the_access_scope() {
+    // JupyterHub's `get_scopes_for(token)` expands a token's scopes with the client that issued
+    // it: for a server's client, `!server` is that server, and the access scope of the server
+    // is added (the owner still has to hold it).
+    let hub = start();
+    let _ = log_in(&hub, "alice");
+    let secret = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+    let db = hub.dir().join("hub.sqlite");
+    let store = store::Store::open(&format!("sqlite:///{}", db.display())).unwrap();
+    store
+        .write_with::<_, store::StoreError>(|tx| {
+            let id = hub::oauth::clients::register_server_client(
+                tx,
+                &hub::oauth::clients::ServerClient {
+                    user: "alice",
+                    server: "",
+                    base_url: "/",
+                    secret: "5e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e",
+                    allowed_scopes: &[],
+                },
+            )?;
+            if tx.find_server("alice", "")?.is_none() {
+                tx.create_server("alice", "", None)?;
+            }
+            tx.update_server(
+                "alice",
+                "",
+                &store::ServerUpdate {
+                    oauth_client_id: Some(Some(&id)),
+                    ..store::ServerUpdate::default()
+                },
+            )?;
+            let hash = tokens::TokenHash::for_storage(secret, tokens::Origin::Generated).unwrap();
+            tx.insert_token(&store::NewToken {
+                owner: store::TokenOwner::User("alice"),
+                hash: &hash,
+                prefix: tokens::prefix(secret),
+                scopes: &["read:servers!server".to_owned()],
+                note: "",
+                expires_at: None,
+                client_id: &id,
+                session_id: None,
+            })?;
+            Ok(())
+        })
+        .unwrap();
+    let me = hub.call("GET", "/hub/api/user", Some(secret), None);
+    assert_eq!(me.status, 200, "{}", me.body);
+    let model = me.json();
+    let scopes: Vec<&str> = model["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            "access:servers!server=alice/",
+            "read:servers!server=alice/",
+            "read:users:groups!user=alice",
+            "read:users:name!user=alice",
+        ],
+        "{}",
+        me.body
+    );
+}
