@@ -64,14 +64,17 @@ fn models(
         .role_scopes(&state.config.scope_table, owner)
         .unwrap_or_default();
     // Most tokens share a client (the hub's own): look each client up once.
-    let mut descriptions: HashMap<&str, String> = HashMap::new();
-    let mut clients: HashMap<&str, Option<ClientOwner>> = HashMap::new();
+    let mut clients: HashMap<&str, (Option<ClientOwner>, String)> = HashMap::new();
     let mut out = Vec::with_capacity(tokens.len());
     for token in tokens {
-        let client = match clients.get(token.client_id.as_str()) {
-            Some(client) => client.clone(),
+        let (client, description) = match clients.get(token.client_id.as_str()) {
+            Some(found) => found.clone(),
             None => {
-                let found = token_client(&mut **membership.tx()?, &token.client_id)?;
+                let mut tx = membership.tx()?;
+                let found = (
+                    token_client(&mut tx, &token.client_id)?,
+                    client_description(&mut tx, &token.client_id)?,
+                );
                 clients.insert(&token.client_id, found.clone());
                 found
             }
@@ -85,14 +88,6 @@ fn models(
             token,
             client.as_ref(),
         );
-        let description = match descriptions.get(token.client_id.as_str()) {
-            Some(description) => description.clone(),
-            None => {
-                let found = client_description(&mut **membership.tx()?, &token.client_id)?;
-                descriptions.insert(&token.client_id, found.clone());
-                found
-            }
-        };
         out.push(token_model(token, &scopes, &description));
     }
     Ok(out)

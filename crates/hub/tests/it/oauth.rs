@@ -538,16 +538,7 @@ fn a_users_own_server_needs_no_confirmation_and_others_are_refused() {
     let store = store::Store::open(&format!("sqlite:///{}", db.display())).unwrap();
     store
         .write_with::<_, store::StoreError>(|tx| {
-            let id = hub::oauth::clients::register_server_client(
-                tx,
-                &hub::oauth::clients::ServerClient {
-                    user: "alice",
-                    server: "",
-                    base_url: "/",
-                    secret: server_token,
-                    allowed_scopes: &[],
-                },
-            )?;
+            let id = register_alices_server_client(tx, server_token)?;
             assert_eq!(id, "jupyterhub-user-alice");
             Ok(())
         })
@@ -595,16 +586,7 @@ fn a_server_clients_token_resolves_bare_server_filters_and_gains_the_access_scop
     let store = store::Store::open(&format!("sqlite:///{}", db.display())).unwrap();
     store
         .write_with::<_, store::StoreError>(|tx| {
-            let id = hub::oauth::clients::register_server_client(
-                tx,
-                &hub::oauth::clients::ServerClient {
-                    user: "alice",
-                    server: "",
-                    base_url: "/",
-                    secret: "5e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e",
-                    allowed_scopes: &[],
-                },
-            )?;
+            let id = register_alices_server_client(tx, "5e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e")?;
             if tx.find_server("alice", "")?.is_none() {
                 tx.create_server("alice", "", None)?;
             }
@@ -650,4 +632,22 @@ fn a_server_clients_token_resolves_bare_server_filters_and_gains_the_access_scop
         "{}",
         me.body
     );
+}
+
+/// What the spawner does when alice's default server starts: its OAuth client, the secret
+/// being the server's token. Returns the client's id.
+fn register_alices_server_client(
+    tx: &mut store::Tx<'_>,
+    secret: &str,
+) -> Result<String, store::StoreError> {
+    hub::oauth::clients::register_server_client(
+        tx,
+        &hub::oauth::clients::ServerClient {
+            user: "alice",
+            server: "",
+            base_url: "/",
+            secret,
+            allowed_scopes: &[],
+        },
+    )
 }
