@@ -356,6 +356,45 @@ mod tests {
     }
 
     #[test]
+    fn long_requirements_are_checked_to_the_end() {
+        // More alternatives than `decide` keeps ids for: the last ones are looked up as they
+        // come, and an unknown one anywhere is still an error.
+        let mut required = vec![
+            "delete:users",
+            "delete:groups",
+            "delete:servers",
+            "admin:users",
+            "admin:groups",
+            "admin:servers",
+            "admin:services",
+            "admin:auth_state",
+            "shutdown",
+            "read:users",
+        ];
+        let target = || Some(Target::user("alice"));
+        let d = decide_on(&["read:users!user=alice"], &required, target());
+        assert!(d.is_allowed());
+        let d = decide_on(&["read:users!user=bob"], &required, target());
+        assert_eq!(d.status, 404);
+        let Explanation::Denied {
+            required: listed, ..
+        } = &d.explanation
+        else {
+            unreachable!()
+        };
+        assert_eq!(listed.len(), 10);
+        assert_eq!(listed[9].as_str(), "read:users!user=alice");
+        required.push("read:user");
+        let requirement = Requirement {
+            scopes: &required,
+            target: target(),
+            post_filter: false,
+        };
+        let error = decide(&ScopeTable::jupyterhub(), None, &requirement, None).unwrap_err();
+        assert_eq!(error.to_string(), "Scope read:user is not a valid scope");
+    }
+
+    #[test]
     fn allowed_names_the_granting_scope() {
         let d = decide_on(
             &["servers!user=alice"],
