@@ -226,22 +226,22 @@ impl ScopeTable {
 
     /// The definition of `name`, if the table has it.
     pub fn get(&self, name: &str) -> Option<&ScopeDefinition> {
-        if let Some(builtin) = BaseId::of(name).index() {
+        self.entry(BaseId::of(name), name)
+    }
+
+    /// The definition of `scope`'s base.
+    pub(crate) fn entry_of(&self, scope: &Scope) -> Option<&ScopeDefinition> {
+        self.entry(scope.base_id(), scope.base())
+    }
+
+    /// The definition of `name`, whose id is `id`: by the id for a built-in name (no
+    /// hashing), else by name.
+    fn entry(&self, id: BaseId, name: &str) -> Option<&ScopeDefinition> {
+        if let Some(builtin) = id.index() {
             let at = self.builtin_at.get(builtin)?;
             return self.entries.get(usize::from(*at));
         }
         self.index.get(name).and_then(|i| self.entries.get(*i))
-    }
-
-    /// The definition of `scope`'s base: by its id for a built-in name, else by name.
-    pub(crate) fn entry_of(&self, scope: &Scope) -> Option<&ScopeDefinition> {
-        if let Some(builtin) = scope.base_id().index() {
-            let at = self.builtin_at.get(builtin)?;
-            return self.entries.get(usize::from(*at));
-        }
-        self.index
-            .get(scope.base())
-            .and_then(|i| self.entries.get(*i))
     }
 
     /// Whether `name` is a scope of the table (the metascopes `self`, `inherit` and
