@@ -56,11 +56,5 @@ pub fn venv_python() -> PathBuf {
     installed(".venv/bin/python", "scripts/setup-oracle")
 }
 
-/// A loopback port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// A loopback port for a child server (not from the ephemeral range: see `test_ports`).
+pub use test_ports::free_port;

@@ -45,13 +45,8 @@ pub fn chp_binary() -> PathBuf {
     path
 }
 
-/// A loopback port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("no free loopback port")
-}
+/// A loopback port for a child server (not from the ephemeral range: see `test_ports`).
+pub use test_ports::free_port;
 
 /// A proxy config for tests: the real CHP on free loopback ports, short retries.
 pub fn test_config(routing: Routing) -> ManagedChpConfig {

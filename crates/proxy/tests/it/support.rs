@@ -66,11 +66,8 @@ pub fn random_cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-/// A loopback port free right now.
-pub async fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap().port()
-}
+/// A loopback port for a child server (not from the ephemeral range: see `test_ports`).
+pub use test_ports::free_port;
 
 /// Sends raw bytes and returns everything the peer sends back before it closes (or 5 s).
 pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
@@ -113,7 +110,7 @@ pub struct Chp {
 
 impl Chp {
     pub async fn start(options: &Options) -> Self {
-        let (port, api_port) = (free_port().await, free_port().await);
+        let (port, api_port) = (free_port(), free_port());
         let mut command = Command::new(chp_binary());
         command
             .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
@@ -457,7 +454,7 @@ async fn echo(
 
 /// A loopback address where nothing listens (connections are refused).
 pub async fn dead_target() -> String {
-    format!("http://127.0.0.1:{}", free_port().await)
+    format!("http://127.0.0.1:{}", free_port())
 }
 
 /// Headers that are allowed to differ between CHP and the embedded proxy, and why:
