@@ -5,9 +5,10 @@
 //! [`check`] answers with the [`Grant`] that allowed access, so that decisions can say why;
 //! [`has_scope`] is the yes/no form.
 
+use crate::base_id::BaseId;
 use crate::error::CheckError;
 use crate::membership::GroupMembership;
-use crate::need::{Need, NeedFilter};
+use crate::need::{Need, NeedFilter, split_required};
 use crate::parsed::{Direct, FilterValues, Filters, ParsedScopes};
 use crate::scope::{FilterKind, KindCode, Scope};
 
@@ -74,7 +75,19 @@ pub fn has_scope(
     post_filter: bool,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<bool, CheckError> {
-    has_need(&Need::parse(required)?, have, post_filter, groups)
+    let (base, kind, value) = split_required(required)?;
+    let id = BaseId::of(base);
+    // Held unfiltered, the base grants any filter: the filter's kind and owner are then
+    // never looked at.
+    if have.holds_all_of(id) {
+        return Ok(true);
+    }
+    has_need(
+        &Need::on_id(base, id, kind, value),
+        have,
+        post_filter,
+        groups,
+    )
 }
 
 /// [`has_scope`] for a requirement already split ([`Need`]): what a handler that knows its

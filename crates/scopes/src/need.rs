@@ -45,11 +45,13 @@ impl<'a> Need<'a> {
     /// no filter, as in JupyterHub. `base` is a scope name (no `!`) and `kind` a filter kind
     /// (no `=`); the value may hold anything. The need is then the one [`Need::parse`] reads
     /// from `base!kind=value`.
+    #[inline]
     pub fn on(base: &'a str, kind: &'a str, value: &'a str) -> Need<'a> {
         Need::on_id(base, BaseId::of(base), kind, value)
     }
 
     /// [`Need::on`], with the base's id already known.
+    #[inline]
     pub(crate) fn on_id(base: &'a str, id: BaseId, kind: &'a str, value: &'a str) -> Need<'a> {
         debug_assert_eq!(id, BaseId::of(base));
         if kind.is_empty() {
@@ -79,14 +81,9 @@ impl<'a> Need<'a> {
     /// Splits a required scope as `has_scope` does (`partition("!")`, then `partition("=")`).
     /// A filter without a value (`read:users!user`) is an error: required scopes must be
     /// expanded.
+    #[inline(always)]
     pub fn parse(required: &'a str) -> Result<Need<'a>, CheckError> {
-        let (base, filter) = split_at_byte(required, b'!');
-        let (kind, value) = split_at_byte(filter, b'=');
-        if !kind.is_empty() && value.is_empty() {
-            return Err(CheckError::Unexpanded {
-                scope: required.to_owned(),
-            });
-        }
+        let (base, kind, value) = split_required(required)?;
         Ok(Need::on(base, kind, value))
     }
 
@@ -117,7 +114,30 @@ impl<'a> Need<'a> {
     }
 }
 
+/// A required scope's base, filter kind and filter value, split as `has_scope` splits them
+/// (`partition("!")`, then `partition("=")`); a filter without a value is an error.
+#[inline(always)]
+pub(crate) fn split_required(required: &str) -> Result<(&str, &str, &str), CheckError> {
+    let (base, filter) = split_at_byte(required, b'!');
+    let (kind, value) = split_at_byte(filter, b'=');
+    if !kind.is_empty() && value.is_empty() {
+        return Err(unexpanded(required));
+    }
+    Ok((base, kind, value))
+}
+
+/// The error for a required scope whose filter has no value; out of line, so that the
+/// allocation stays off the inlined path of [`Need::parse`].
+#[cold]
+#[inline(never)]
+fn unexpanded(required: &str) -> CheckError {
+    CheckError::Unexpanded {
+        scope: required.to_owned(),
+    }
+}
+
 /// `text` split around the first `byte` (excluded), or all of it and `""`.
+#[inline]
 pub(crate) fn split_at_byte(text: &str, byte: u8) -> (&str, &str) {
     match find_byte(text.as_bytes(), byte) {
         Some(at) => (

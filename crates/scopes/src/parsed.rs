@@ -471,6 +471,14 @@ impl ParsedScopes {
         (!groups_matter).then_some(false)
     }
 
+    /// Whether the built-in base `id` is held unfiltered (false for [`BaseId::OTHER`]).
+    #[inline(always)]
+    pub(crate) fn holds_all_of(&self, id: BaseId) -> bool {
+        id.index()
+            .and_then(|at| self.by_id.get(at))
+            .is_some_and(|BaseSlot(slot)| slot & BaseSlot::ALL != 0)
+    }
+
     /// What is held of the built-in base `id`, if anything.
     #[inline(always)]
     pub(crate) fn get_id(&self, id: BaseId) -> Option<Filters<'_>> {
