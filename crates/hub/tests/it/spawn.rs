@@ -20,6 +20,28 @@ fn spawner_section() -> String {
     )
 }
 
+/// Stops alice's server as a client of JupyterHub's API does: 204 means stopped, 202 still
+/// stopping (the server took longer than `slow_stop_timeout`, 10 s, to exit: seen once on a
+/// loaded machine), so then it waits, up to the spawner's SIGINT, SIGTERM and SIGKILL
+/// timeouts (30 + 30 + 5 s), for the server to be gone from alice's model.
+fn stop_alices_server(hub: &TestHub) {
+    let stopped = hub.admin("DELETE", "/hub/api/users/alice/server", None);
+    assert!(matches!(stopped.status, 202 | 204), "{}", stopped.body);
+    let deadline = Instant::now() + Duration::from_secs(75);
+    loop {
+        let model = hub.admin("GET", "/hub/api/users/alice", None).json();
+        if model["servers"] == json!({}) {
+            return;
+        }
+        assert!(
+            stopped.status == 202 && Instant::now() < deadline,
+            "answered {} to the stop, and the server is still there: {model}",
+            stopped.status
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// The dummy authenticator (any password), for the browser's login.
 const DUMMY: &str = "authenticator_class = \"dummy\"";
 
@@ -160,8 +182,7 @@ fn start_reach_and_stop(hub: &TestHub) {
     assert_eq!(again.status, 400);
     assert_eq!(again.json()["message"], "alice is already running");
 
-    let stopped = hub.admin("DELETE", "/hub/api/users/alice/server", None);
-    assert_eq!(stopped.status, 204, "{}", stopped.body);
+    stop_alices_server(hub);
     let model = hub.admin("GET", "/hub/api/users/alice", None).json();
     assert_eq!(model["server"], json!(null), "{model}");
     assert_eq!(model["servers"], json!({}), "{model}");
@@ -266,8 +287,7 @@ fn restart_case(front: Front) {
     );
     assert_eq!(status.status, 200, "{}", status.body);
 
-    let stopped = hub.admin("DELETE", "/hub/api/users/alice/server", None);
-    assert_eq!(stopped.status, 204, "{}", stopped.body);
+    stop_alices_server(&hub);
     let model = hub.admin("GET", "/hub/api/users/alice", None).json();
     assert_eq!(model["servers"], json!({}), "{model}");
 }
@@ -386,11 +406,7 @@ fn activity_case(front: Front) {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(
-        hub.admin("DELETE", "/hub/api/users/alice/server", None)
-            .status,
-        204
-    );
+    stop_alices_server(&hub);
 }
 
 #[test]
