@@ -147,8 +147,9 @@ pub fn decide<'a>(
     requirement: &'a Requirement<'a>,
     groups: Option<&dyn GroupMembership>,
 ) -> Result<Decision, DecisionError> {
-    // The ids of the required bases, found once (the first few are kept; requirements are
-    // short).
+    // The ids of the required bases, found once for the check and both passes below (the
+    // first eight are kept; requirements are short). Looking them up again costs
+    // `needs_scope` 6-10%.
     let mut ids: ArrayVec<BaseId, 8> = ArrayVec::new();
     for scope in requirement.scopes {
         let id = BaseId::of(scope);

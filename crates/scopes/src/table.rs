@@ -321,18 +321,27 @@ impl ScopeTable {
 
     /// [`ScopeTable::ancestors`] of `scope`'s base, as the table's unfiltered scopes.
     pub(crate) fn ancestor_scopes(&self, scope: &Scope) -> impl Iterator<Item = &Scope> {
-        self.entry_of(scope)
-            .into_iter()
-            .flat_map(|entry| entry.ancestors.iter())
-            .filter_map(|at| self.entries.get(*at).map(|e| &e.scope))
+        self.ancestors_of(self.entry_of(scope))
+            .map(|entry| &entry.scope)
     }
 
     /// The scopes whose closure contains `name` (itself excluded), in table order: the
     /// broader scopes that would also grant it.
     pub fn ancestors(&self, name: &str) -> Vec<&str> {
-        self.get(name)
-            .map(|entry| entry.ancestors.iter().map(|at| self.name_at(*at)).collect())
-            .unwrap_or_default()
+        self.ancestors_of(self.get(name))
+            .map(ScopeDefinition::name)
+            .collect()
+    }
+
+    /// The definitions of `entry`'s ancestors, in table order.
+    fn ancestors_of<'a>(
+        &'a self,
+        entry: Option<&'a ScopeDefinition>,
+    ) -> impl Iterator<Item = &'a ScopeDefinition> {
+        entry
+            .into_iter()
+            .flat_map(|entry| entry.ancestors.iter())
+            .filter_map(|at| self.entries.get(*at))
     }
 
     pub(crate) fn self_closure(&self) -> &[Scope] {
