@@ -2,7 +2,6 @@
 //! upstream server, plain HTTP requests, and a bound on time.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,26 +26,8 @@ pub async fn bounded<T>(body: impl Future<Output = T>) -> T {
         .expect("the test took longer than its bound")
 }
 
-/// The configurable-http-proxy executable: `$HUBCAP_CHP`, or the one scripts/setup-chp
-/// installs. Fails the test when it is missing.
-pub fn chp_binary() -> PathBuf {
-    let path = std::env::var_os("HUBCAP_CHP").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../.chp/node_modules/.bin/configurable-http-proxy")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "configurable-http-proxy not found at {}: run scripts/setup-chp (or set HUBCAP_CHP)",
-        path.display()
-    );
-    path
-}
-
-/// A loopback port for a child server (not from the ephemeral range: see `test_ports`).
-pub use test_ports::free_port;
+/// Where configurable-http-proxy is, and ports for it (see `test_support`).
+pub use test_support::{chp_binary, free_port};
 
 /// A proxy config for tests: the real CHP on free loopback ports, short retries.
 pub fn test_config(routing: Routing) -> ManagedChpConfig {

@@ -4,7 +4,6 @@
 //! normalisations that are allowed between the two answers, each with its reason.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,22 +32,6 @@ pub const TOKEN: &str = "differential-test-token";
 /// `X-Forwarded-Host` and `-Port` from it.
 pub const HOST: &str = "proxy.test:8000";
 
-/// The configurable-http-proxy executable: `$HUBCAP_CHP`, or the one `scripts/setup-chp`
-/// installs in the repository.
-pub fn chp_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("HUBCAP_CHP") {
-        return PathBuf::from(path);
-    }
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = repo.join(".chp/node_modules/.bin/configurable-http-proxy");
-    assert!(
-        path.exists(),
-        "configurable-http-proxy is missing at {}: run scripts/setup-chp (or set HUBCAP_CHP)",
-        path.display()
-    );
-    path
-}
-
 /// A runtime for a property test, which drives its async steps with `block_on`.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -66,8 +49,8 @@ pub fn random_cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-/// A loopback port for a child server (not from the ephemeral range: see `test_ports`).
-pub use test_ports::free_port;
+/// Where configurable-http-proxy is, and ports for it (see `test_support`).
+pub use test_support::{chp_binary, free_port};
 
 /// Sends raw bytes and returns everything the peer sends back before it closes (or 5 s).
 pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {

@@ -176,7 +176,7 @@ async fn other_upgrades_are_refused_alike() {
     ] {
         // CHP closes such a connection without an answer (600 of 600 tries, 2026-11-23).
         // The one answer seen in CI came while test ports were still taken by binding port 0,
-        // so it may have come from another test's server on CHP's port (see `test_ports`);
+        // so it may have come from another test's server on CHP's port (see `test_support::ports`);
         // node's websocket path could also race the upstream's plain answer. Only the
         // embedded proxy, which closes it every time, is asserted.
         let chp = crate::support::send_raw(pair.public(Side::Chp), request).await;
